@@ -1,0 +1,406 @@
+//! The queries an agent's app needs, all on the indexed query tables.
+
+use chrono::NaiveDate;
+use rusqlite::{Row, params};
+
+use super::Store;
+use crate::domain::catalogue;
+use crate::domain::household::SpecialTag;
+use crate::domain::job::JobState;
+use crate::domain::ledger::Urgency;
+use crate::error::Result;
+use crate::validate::mask_id_number;
+
+/// What a line of today's work is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WorkKind {
+    /// A job waiting for its next step.
+    Job,
+    /// A recurring reminder (medication cycle, birthday).
+    Reminder,
+    /// A one-off need on the ledger.
+    Need,
+}
+
+/// One line of today's work.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WorkItem {
+    /// Job or ledger line.
+    pub kind: WorkKind,
+    /// The job's or ledger line's id.
+    pub id: String,
+    /// The household.
+    pub household_id: String,
+    /// The member.
+    pub member_id: String,
+    /// The member's name.
+    pub member_name: String,
+    /// The household's address.
+    pub address: String,
+    /// The item's name, or the ledger line's title.
+    pub title: String,
+    /// The job's state label, or the ledger kind.
+    pub status: String,
+    /// How urgent.
+    pub urgency: Urgency,
+    /// When it is (was) due.
+    pub due: NaiveDate,
+    /// Days past due (0 when due today).
+    pub days_overdue: i64,
+}
+
+/// A member on a village's special-group roster.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RosterEntry {
+    /// Member id.
+    pub member_id: String,
+    /// Household id.
+    pub household_id: String,
+    /// Name.
+    pub name: String,
+    /// Identity number, masked (first 6 and last 4 shown).
+    pub id_number_masked: Option<String>,
+    /// Mobile number.
+    pub phone: Option<String>,
+    /// Birth date.
+    pub birth_date: Option<NaiveDate>,
+    /// Village group.
+    pub group_name: String,
+    /// Address.
+    pub address: String,
+    /// Special-group tags.
+    pub tags: Vec<SpecialTag>,
+}
+
+/// A member found by name, phone tail or identity-number tail.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchHit {
+    /// Member id.
+    pub member_id: String,
+    /// Household id.
+    pub household_id: String,
+    /// Village id.
+    pub village_id: String,
+    /// Name.
+    pub name: String,
+    /// Identity number, masked.
+    pub id_number_masked: Option<String>,
+    /// Mobile number.
+    pub phone: Option<String>,
+    /// Address.
+    pub address: String,
+}
+
+/// A job in a list (waiting to be handed up, and similar).
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobSummary {
+    /// Job id.
+    pub job_id: String,
+    /// Household id.
+    pub household_id: String,
+    /// Member's name.
+    pub member_name: String,
+    /// Item code.
+    pub item_code: String,
+    /// Item name.
+    pub item_name: String,
+    /// State.
+    pub state: JobState,
+    /// How urgent.
+    pub urgency: Urgency,
+    /// Promised completion date.
+    pub promised_due: Option<NaiveDate>,
+}
+
+/// Jobs counted for one catalogue item.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ItemCount {
+    /// Item code.
+    pub item_code: String,
+    /// Item name.
+    pub item_name: String,
+    /// Jobs opened in the period.
+    pub jobs: i64,
+}
+
+/// A village's figures over a period (device dates, inclusive).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Figures {
+    /// Jobs opened in the period.
+    pub jobs_opened: i64,
+    /// Jobs for special-group members opened in the period.
+    pub special_needs: i64,
+    /// Of those, the ones accepted (responded to).
+    pub special_needs_responded: i64,
+    /// special_needs_responded / special_needs (`None` when there were none).
+    pub response_rate: Option<f64>,
+    /// Jobs completed in the period.
+    pub jobs_completed: i64,
+    /// Of those, completed within the promised time limit.
+    pub completed_on_time: i64,
+    /// completed_on_time / jobs_completed.
+    pub on_time_rate: Option<f64>,
+    /// Jobs rated in the period.
+    pub jobs_rated: i64,
+    /// Of those, rated good or average (not bad).
+    pub jobs_satisfied: i64,
+    /// jobs_satisfied / jobs_rated.
+    pub satisfaction_rate: Option<f64>,
+    /// Mean hours from acceptance to completion, for jobs completed in the period.
+    pub average_handling_hours: Option<f64>,
+    /// Visits done in the period.
+    pub visits_done: i64,
+    /// Jobs opened in the period, by item, most first.
+    pub jobs_by_item: Vec<ItemCount>,
+}
+
+fn date_col(row: &Row<'_>, idx: usize) -> rusqlite::Result<Option<NaiveDate>> {
+    let text: Option<String> = row.get(idx)?;
+    Ok(text.and_then(|t| NaiveDate::parse_from_str(&t, "%Y-%m-%d").ok()))
+}
+
+fn urgency_col(row: &Row<'_>, idx: usize) -> rusqlite::Result<Urgency> {
+    let rank: i64 = row.get(idx)?;
+    Ok(Urgency::ALL
+        .iter()
+        .copied()
+        .find(|u| u.rank() == rank)
+        .unwrap_or(Urgency::Green))
+}
+
+fn tags_from_mask(mask: i64) -> Vec<SpecialTag> {
+    SpecialTag::ALL
+        .iter()
+        .copied()
+        .filter(|t| mask & t.bit() != 0)
+        .collect()
+}
+
+fn item_name(code: &str) -> String {
+    catalogue::item(code)
+        .map(|i| i.name.clone())
+        .unwrap_or_else(|_| code.to_string())
+}
+
+fn ratio(part: i64, whole: i64) -> Option<f64> {
+    (whole > 0).then(|| part as f64 / whole as f64)
+}
+
+/// Escapes `%`, `_` and `\` for a LIKE pattern with `ESCAPE '\'`.
+fn like_escape(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
+
+impl Store {
+    /// Today's work: jobs and ledger lines due on or before `today`, most urgent first, then
+    /// by due date; at most `limit` lines (a screenful or a page). `village_id` narrows it to
+    /// one village.
+    pub fn today_work(
+        &self,
+        today: NaiveDate,
+        village_id: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<WorkItem>> {
+        let inner = self.lock();
+        let mut stmt = inner.conn.prepare_cached(
+            "WITH due AS (
+                 SELECT 'job' AS kind, id, household_id, member_id, item_code AS title, state,
+                        urgency, next_due
+                   FROM jobs WHERE next_due <= ?1 AND (?2 IS NULL OR village_id = ?2)
+                 UNION ALL
+                 SELECT kind, id, household_id, member_id, title, kind, urgency, next_due
+                   FROM ledger_lines WHERE next_due <= ?1 AND (?2 IS NULL OR village_id = ?2)
+                 ORDER BY urgency, next_due, id
+                 LIMIT ?3)
+             SELECT d.kind, d.id, d.household_id, d.member_id, m.name, h.address, d.title, d.state,
+                    d.urgency, d.next_due
+               FROM due d JOIN members m ON m.id = d.member_id JOIN households h ON h.id = d.household_id
+              ORDER BY d.urgency, d.next_due, d.id",
+        )?;
+        let rows = stmt.query_map(params![today.to_string(), village_id, limit], |r| {
+            let kind: String = r.get(0)?;
+            let code: String = r.get(6)?;
+            let status: String = r.get(7)?;
+            let due = date_col(r, 9)?.unwrap_or(today);
+            let (kind, title, status) = match kind.as_str() {
+                "job" => (
+                    WorkKind::Job,
+                    item_name(&code),
+                    JobState::from_code(&status).map_or(status.clone(), |s| s.label().to_string()),
+                ),
+                "one_off" => (WorkKind::Need, code, "待办需求".to_string()),
+                _ => (WorkKind::Reminder, code, "到期提醒".to_string()),
+            };
+            Ok(WorkItem {
+                kind,
+                id: r.get(1)?,
+                household_id: r.get(2)?,
+                member_id: r.get(3)?,
+                member_name: r.get(4)?,
+                address: r.get(5)?,
+                title,
+                status,
+                urgency: urgency_col(r, 8)?,
+                due,
+                days_overdue: (today - due).num_days(),
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The special-group roster of a village: members having every tag in `tags` (any special
+    /// tag when `tags` is empty), by group, address and name.
+    pub fn roster(&self, village_id: &str, tags: &[SpecialTag]) -> Result<Vec<RosterEntry>> {
+        let inner = self.lock();
+        let mask = SpecialTag::mask(tags);
+        let mut stmt = inner.conn.prepare_cached(
+            "SELECT m.id, m.household_id, m.name, m.id_number, m.phone, m.birth_date, h.group_name,
+                    h.address, m.tag_mask
+               FROM members m JOIN households h ON h.id = m.household_id
+              WHERE m.village_id = ?1 AND m.tag_mask != 0 AND (m.tag_mask & ?2) = ?2
+                AND m.status = 'present'
+              ORDER BY h.group_name, h.address, m.name, m.id",
+        )?;
+        let rows = stmt.query_map(params![village_id, mask], |r| {
+            Ok(RosterEntry {
+                member_id: r.get(0)?,
+                household_id: r.get(1)?,
+                name: r.get(2)?,
+                id_number_masked: r.get::<_, Option<String>>(3)?.map(|n| mask_id_number(&n)),
+                phone: r.get(4)?,
+                birth_date: date_col(r, 5)?,
+                group_name: r.get(6)?,
+                address: r.get(7)?,
+                tags: tags_from_mask(r.get(8)?),
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Finds members by a Chinese name substring, or by the tail of a phone or identity number.
+    /// At most `limit` hits, by name.
+    pub fn search(&self, text: &str, limit: u32) -> Result<Vec<SearchHit>> {
+        let query = text.trim();
+        if query.is_empty() {
+            return Ok(Vec::new());
+        }
+        let inner = self.lock();
+        let pattern = like_escape(&query.to_uppercase());
+        let mut stmt = inner.conn.prepare_cached(
+            "SELECT m.id, m.household_id, m.village_id, m.name, m.id_number, m.phone, h.address
+               FROM members m JOIN households h ON h.id = m.household_id
+              WHERE m.name LIKE '%' || ?1 || '%' ESCAPE '\\'
+                 OR m.phone LIKE '%' || ?1 ESCAPE '\\'
+                 OR m.id_number LIKE '%' || ?1 ESCAPE '\\'
+              ORDER BY m.name, m.id
+              LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![pattern, limit], |r| {
+            Ok(SearchHit {
+                member_id: r.get(0)?,
+                household_id: r.get(1)?,
+                village_id: r.get(2)?,
+                name: r.get(3)?,
+                id_number_masked: r.get::<_, Option<String>>(4)?.map(|n| mask_id_number(&n)),
+                phone: r.get(5)?,
+                address: r.get(6)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Jobs accepted (or returned) in the village and waiting to be handed up to the town.
+    pub fn jobs_to_hand_up(&self, village_id: Option<&str>) -> Result<Vec<JobSummary>> {
+        let inner = self.lock();
+        let mut stmt = inner.conn.prepare_cached(
+            "SELECT j.id, j.household_id, m.name, j.item_code, j.state, j.urgency, j.promised_due
+               FROM jobs j JOIN members m ON m.id = j.member_id
+              WHERE j.state IN ('accepted', 'returned') AND j.item_tier IN ('town', 'district')
+                AND (?1 IS NULL OR j.village_id = ?1)
+              ORDER BY j.urgency, j.promised_due, j.id",
+        )?;
+        let rows = stmt.query_map(params![village_id], |r| {
+            let code: String = r.get(3)?;
+            let state: String = r.get(4)?;
+            Ok(JobSummary {
+                job_id: r.get(0)?,
+                household_id: r.get(1)?,
+                member_name: r.get(2)?,
+                item_name: item_name(&code),
+                item_code: code,
+                state: JobState::from_code(&state).unwrap_or(JobState::Accepted),
+                urgency: urgency_col(r, 5)?,
+                promised_due: date_col(r, 6)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// A village's figures for the days `from..=to`.
+    pub fn figures(&self, village_id: &str, from: NaiveDate, to: NaiveDate) -> Result<Figures> {
+        if from > to {
+            return Err(crate::error::CoreError::InvalidValue {
+                field: "统计时间段".into(),
+                reason: "开始日期晚于结束日期".into(),
+            });
+        }
+        let inner = self.lock();
+        let c = &inner.conn;
+        let p = params![village_id, from.to_string(), to.to_string()];
+        let (opened, special, responded): (i64, i64, i64) = c
+            .prepare_cached(
+                "SELECT count(*), coalesce(sum(special), 0),
+                        coalesce(sum(special AND accepted_at IS NOT NULL), 0)
+                   FROM jobs WHERE village_id = ?1 AND informed_on BETWEEN ?2 AND ?3",
+            )?
+            .query_row(p, |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        let (completed, on_time, avg_ms): (i64, i64, Option<f64>) = c
+            .prepare_cached(
+                "SELECT count(*), coalesce(sum(on_time), 0), avg(completed_at - accepted_at)
+                   FROM jobs WHERE village_id = ?1 AND completed_on BETWEEN ?2 AND ?3",
+            )?
+            .query_row(p, |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        let (rated, satisfied): (i64, i64) = c
+            .prepare_cached(
+                "SELECT count(*), coalesce(sum(rating != 'bad'), 0)
+                   FROM jobs WHERE village_id = ?1 AND rated_on BETWEEN ?2 AND ?3",
+            )?
+            .query_row(p, |r| Ok((r.get(0)?, r.get(1)?)))?;
+        let visits: i64 = c
+            .prepare_cached(
+                "SELECT count(*) FROM visits WHERE village_id = ?1 AND done_on BETWEEN ?2 AND ?3",
+            )?
+            .query_row(p, |r| r.get(0))?;
+        let mut by_item = c.prepare_cached(
+            "SELECT item_code, count(*) FROM jobs WHERE village_id = ?1 AND informed_on BETWEEN ?2 AND ?3
+              GROUP BY item_code ORDER BY 2 DESC, 1",
+        )?;
+        let jobs_by_item = by_item
+            .query_map(p, |r| {
+                let code: String = r.get(0)?;
+                Ok(ItemCount {
+                    item_name: item_name(&code),
+                    item_code: code,
+                    jobs: r.get(1)?,
+                })
+            })?
+            .collect::<Result<_, _>>()?;
+        Ok(Figures {
+            jobs_opened: opened,
+            special_needs: special,
+            special_needs_responded: responded,
+            response_rate: ratio(responded, special),
+            jobs_completed: completed,
+            completed_on_time: on_time,
+            on_time_rate: ratio(on_time, completed),
+            jobs_rated: rated,
+            jobs_satisfied: satisfied,
+            satisfaction_rate: ratio(satisfied, rated),
+            average_handling_hours: avg_ms.map(|ms| ms / 3_600_000.0),
+            visits_done: visits,
+            jobs_by_item,
+        })
+    }
+}

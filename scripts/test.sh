@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Installs what the tests need and runs them all: formatting, lints, and every test of the
+# workspace (unit, integration, property and crash tests; clippy also builds the benchmarks).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v cargo >/dev/null 2>&1; then
+  echo "cargo is required (stable Rust 1.95)" >&2
+  exit 1
+fi
+rustup component add rustfmt clippy >/dev/null 2>&1 || true
+
+echo "== cargo fmt --check"
+cargo fmt --all -- --check
+echo "== cargo clippy"
+cargo clippy --workspace --all-targets -- -D warnings
+echo "== cargo test"
+cargo test --workspace
