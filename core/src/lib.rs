@@ -4,6 +4,7 @@
 //!   rules, visits; no storage or network.
 //! - [`document`]: one automerge document per household, the truth that replicas merge.
 //! - [`store`]: the local SQLite store with query tables derived from the documents.
+//! - [`sync`]: the sync client and the wire protocol shared with the server.
 //! - [`demo`]: a seeded generator of a realistic town for tests, benchmarks and demos.
 //!
 //! Everything works with no network. Device clocks are recorded for people and due dates only.
@@ -14,6 +15,7 @@ pub mod domain;
 pub mod error;
 pub mod ids;
 pub mod store;
+pub mod sync;
 pub mod time;
 pub mod validate;
 
@@ -32,7 +34,7 @@ pub use domain::region::{Region, RegionTier, Role, User};
 pub use domain::visit::{Visit, VisitOutcome, VisitRecord};
 pub use error::{CoreError, Result};
 pub use store::{
-    ApplyOutcome, Figures, IncomingChanges, ItemCount, JobSummary, RosterEntry, SearchHit, Store,
-    WorkItem, WorkKind,
+    ApplyOutcome, Figures, HouseholdSyncState, IncomingChanges, ItemCount, JobSummary, RosterEntry,
+    SearchHit, Store, StoreOptions, SyncStatus, WorkItem, WorkKind,
 };
 pub use time::{Clock, FixedClock, SystemClock};

@@ -1,1 +1,114 @@
+//! Helpers for Doorstep's cross-component tests, the wire-size measurements and the load tool:
+//! a real server process on 127.0.0.1, phones as real store files, and syncing them.
 
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+
+use doorstep_core::demo::{DemoOptions, DemoTown, generate};
+use doorstep_core::sync::{CancellationToken, SyncConfig, SyncError, SyncReport, sync};
+use doorstep_core::{FixedClock, Store, User};
+
+/// Writes a generated town into `data/server.db`, as the server's own store.
+pub fn prepare_server_data(data: &Path, options: &DemoOptions) -> DemoTown {
+    let town = generate(options).expect("demo town");
+    let store = doorstep_sync_server::open_server_store(data).expect("server store");
+    store
+        .import_documents_from("demo", town.households.clone())
+        .expect("import");
+    town
+}
+
+/// A sync server running as its own process on 127.0.0.1 (a free port).
+pub struct ServerProcess {
+    child: Child,
+    /// Its base address, `http://127.0.0.1:PORT`.
+    pub url: String,
+    exe: PathBuf,
+    data: PathBuf,
+}
+
+impl ServerProcess {
+    /// Starts `exe serve` on the data directory and waits until it listens.
+    pub fn start(exe: &Path, data: &Path) -> ServerProcess {
+        let mut child = Command::new(exe)
+            .args(["serve", "--listen", "127.0.0.1:0", "--data"])
+            .arg(data)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start the server");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut line = String::new();
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("server output");
+        let url = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("unexpected server output: {line:?}"))
+            .to_string();
+        ServerProcess {
+            child,
+            url,
+            exe: exe.to_path_buf(),
+            data: data.to_path_buf(),
+        }
+    }
+
+    /// Kills the process at once (SIGKILL), as a crash would.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Asks the process to stop (SIGTERM) and waits for it to finish what it was doing.
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        let _ = Command::new("kill").args(["-TERM", &pid]).status();
+        self.child.wait().expect("wait for the server")
+    }
+
+    /// Starts a new process on the same data directory (a new port).
+    pub fn restart(&mut self) {
+        self.kill();
+        *self = ServerProcess::start(&self.exe.clone(), &self.data.clone());
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// A phone: a store file of its own, signed in, with its clock fixed at `now`.
+pub fn phone(path: &Path, user: &User, now: chrono::DateTime<chrono::Utc>) -> Arc<Store> {
+    let store = Store::open_with_clock(path, Arc::new(FixedClock(now))).expect("phone store");
+    store.sign_in(user.clone()).expect("sign in");
+    Arc::new(store)
+}
+
+/// Runs one sync of `store` to completion on a small runtime of its own.
+pub fn sync_now(store: &Arc<Store>, config: SyncConfig) -> Result<SyncReport, SyncError> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(sync(
+            Arc::clone(store),
+            config,
+            None,
+            CancellationToken::new(),
+        ))
+}
+
+/// A sync configuration that fails fast (tests talk to loopback only).
+pub fn quick_config(url: &str, scope: &[String]) -> SyncConfig {
+    let mut config = SyncConfig::new(url, scope.to_vec());
+    config.retries = 0;
+    config.timeout = std::time::Duration::from_secs(20);
+    config
+}

@@ -1,10 +1,10 @@
 //! Exchanging a household document's changes with other replicas: heads, changes since given
-//! heads, applying received changes (many households in one transaction), and snapshots.
+//! heads, applying received changes or whole documents (many households in one transaction).
 
 use automerge::ChangeHash;
 
 use super::persist::StoredDoc;
-use super::{Inner, Store};
+use super::{Inner, Origin, Store};
 use crate::document::HouseholdDoc;
 use crate::error::{CoreError, Result, not_found};
 
@@ -38,6 +38,29 @@ pub enum ApplyOutcome {
     },
 }
 
+impl ApplyOutcome {
+    /// Whether the household's data is now stored.
+    pub fn is_applied(&self) -> bool {
+        matches!(self, ApplyOutcome::Applied { .. })
+    }
+}
+
+/// What arrived for one household.
+pub(crate) enum Incoming {
+    /// Encoded changes.
+    Changes(Vec<Vec<u8>>),
+    /// A whole document.
+    Document(Box<HouseholdDoc>),
+}
+
+/// Received data for several households, merged but not yet committed.
+pub(crate) struct Merged {
+    /// Changed documents to write.
+    pub to_commit: Vec<(String, StoredDoc)>,
+    /// One outcome per household, in the order received.
+    pub outcomes: Vec<(String, ApplyOutcome)>,
+}
+
 impl Store {
     /// The current heads of a household's document.
     pub fn heads(&self, household_id: &str) -> Result<Vec<ChangeHash>> {
@@ -64,21 +87,80 @@ impl Store {
         }
     }
 
-    /// Imports whole documents (a generated demo town, snapshots from a server) in one
-    /// transaction: new households are stored as they are, known ones are merged.
+    /// Imports whole documents (a generated demo town) in one transaction: new households are
+    /// stored as they are, known ones are merged.
     pub fn import_documents(&self, docs: Vec<HouseholdDoc>) -> Result<Vec<ApplyOutcome>> {
+        self.import_documents_from("import", docs)
+    }
+
+    /// Imports whole documents received from `origin` (a device id or a label).
+    pub fn import_documents_from(
+        &self,
+        origin: &str,
+        docs: Vec<HouseholdDoc>,
+    ) -> Result<Vec<ApplyOutcome>> {
+        let batch = docs
+            .into_iter()
+            .map(|doc| Ok((doc.household_id()?, Incoming::Document(Box::new(doc)))))
+            .collect::<Result<Vec<_>>>()?;
+        self.receive(origin, batch)
+    }
+
+    /// Applies received changes for many households in one transaction. Each household is
+    /// merged, checked against the schema and re-projected; a household whose changes are bad
+    /// is reported as rejected and left as it was, without blocking the others.
+    pub fn apply_changes(&self, batch: Vec<IncomingChanges>) -> Result<Vec<ApplyOutcome>> {
+        self.apply_changes_from("peer", batch)
+    }
+
+    /// Applies received changes from `origin` (a device id): what a sync server does with a
+    /// device's push. Journaled stores record the origin with each change.
+    pub fn apply_changes_from(
+        &self,
+        origin: &str,
+        batch: Vec<IncomingChanges>,
+    ) -> Result<Vec<ApplyOutcome>> {
+        let batch = batch
+            .into_iter()
+            .map(|c| (c.household_id, Incoming::Changes(c.changes)))
+            .collect();
+        self.receive(origin, batch)
+    }
+
+    fn receive(&self, origin: &str, batch: Vec<(String, Incoming)>) -> Result<Vec<ApplyOutcome>> {
         let mut inner = self.lock();
-        let mut outcomes = Vec::with_capacity(docs.len());
-        let mut to_commit = Vec::new();
-        for mut doc in docs {
-            let id = doc.household_id()?;
-            let (stored, outcome) = match inner.take(&id)? {
-                Some(mut existing) => {
+        let merged = inner.merge_all(batch)?;
+        inner.commit_docs(merged.to_commit, Origin::Remote(origin))?;
+        Ok(merged.outcomes.into_iter().map(|(_, o)| o).collect())
+    }
+}
+
+impl Inner {
+    /// Merges received data into each household's document, without committing. A changed
+    /// document waits to be committed, an unchanged one goes back to the cache, a refused one
+    /// is dropped (the stored copy is reloaded on next use).
+    pub(crate) fn merge_all(&mut self, batch: Vec<(String, Incoming)>) -> Result<Merged> {
+        let mut merged = Merged {
+            to_commit: Vec::new(),
+            outcomes: Vec::with_capacity(batch.len()),
+        };
+        for (id, incoming) in batch {
+            let (mut stored, outcome) = match (self.take(&id)?, incoming) {
+                (Some(mut existing), Incoming::Changes(changes)) => {
+                    let outcome = merge(&mut existing, &id, &changes);
+                    (existing, outcome)
+                }
+                (Some(mut existing), Incoming::Document(mut doc)) => {
                     let outcome = merge(&mut existing, &id, &doc.changes_since(&[]));
                     (existing, outcome)
                 }
-                None => {
-                    doc.set_actor(inner.actor.clone());
+                (None, Incoming::Changes(changes)) => {
+                    let mut fresh = StoredDoc::new(HouseholdDoc::empty(self.actor.clone()));
+                    let outcome = merge(&mut fresh, &id, &changes);
+                    (fresh, outcome)
+                }
+                (None, Incoming::Document(mut doc)) => {
+                    doc.set_actor(self.actor.clone());
                     let outcome = match check(&doc, &id) {
                         Ok(()) => ApplyOutcome::Applied {
                             new_changes: doc.changes_since(&[]).len(),
@@ -87,56 +169,19 @@ impl Store {
                             reason: err.to_string(),
                         },
                     };
-                    (StoredDoc::new(doc), outcome)
+                    (StoredDoc::new(*doc), outcome)
                 }
             };
-            inner.keep_merged(&id, stored, &outcome, &mut to_commit);
-            outcomes.push(outcome);
-        }
-        inner.commit_docs(to_commit)?;
-        Ok(outcomes)
-    }
-
-    /// Applies received changes for many households in one transaction. Each household is
-    /// merged, checked against the schema and re-projected; a household whose changes are bad
-    /// is reported as rejected and left as it was, without blocking the others.
-    pub fn apply_changes(&self, batch: Vec<IncomingChanges>) -> Result<Vec<ApplyOutcome>> {
-        let mut inner = self.lock();
-        let actor = inner.actor.clone();
-        let mut outcomes = Vec::with_capacity(batch.len());
-        let mut to_commit = Vec::new();
-        for incoming in batch {
-            let id = incoming.household_id;
-            let mut stored = match inner.take(&id)? {
-                Some(stored) => stored,
-                None => StoredDoc::new(HouseholdDoc::empty(actor.clone())),
-            };
-            let outcome = merge(&mut stored, &id, &incoming.changes);
-            inner.keep_merged(&id, stored, &outcome, &mut to_commit);
-            outcomes.push(outcome);
-        }
-        inner.commit_docs(to_commit)?;
-        Ok(outcomes)
-    }
-}
-
-impl Inner {
-    /// After a merge: a changed document waits to be committed, an unchanged one goes back to
-    /// the cache, a refused one is dropped (the stored copy is reloaded on next use).
-    fn keep_merged(
-        &mut self,
-        id: &str,
-        mut stored: StoredDoc,
-        outcome: &ApplyOutcome,
-        to_commit: &mut Vec<(String, StoredDoc)>,
-    ) {
-        if let ApplyOutcome::Applied { .. } = outcome {
-            if stored.is_dirty() {
-                to_commit.push((id.to_string(), stored));
-            } else {
-                self.cache.put(id.to_string(), stored);
+            if outcome.is_applied() {
+                if stored.is_dirty() {
+                    merged.to_commit.push((id.clone(), stored));
+                } else {
+                    self.cache.put(id.clone(), stored);
+                }
             }
+            merged.outcomes.push((id, outcome));
         }
+        Ok(merged)
     }
 }
 

@@ -3,10 +3,12 @@
 //! and the query tables in one transaction, so a crash at any point leaves both consistent.
 
 mod changes;
+mod journal;
 mod persist;
 mod projection;
 mod queries;
 mod schema;
+mod sync_state;
 
 use std::num::NonZeroUsize;
 use std::path::Path;
@@ -18,7 +20,9 @@ use lru::LruCache;
 use rusqlite::{Connection, OptionalExtension};
 
 pub use changes::{ApplyOutcome, IncomingChanges};
+pub use journal::JournalPage;
 pub use queries::{Figures, ItemCount, JobSummary, RosterEntry, SearchHit, WorkItem, WorkKind};
+pub use sync_state::{HouseholdSyncState, PendingPush, RoundApplied, SyncStatus};
 
 use crate::document::{EditContext, EntityKind, FieldConflict, HouseholdData, HouseholdDoc};
 use crate::domain::household::{HouseholdPatch, MemberPatch, NewHousehold, NewMember};
@@ -45,17 +49,57 @@ struct Inner {
     actor: ActorId,
     user: Option<User>,
     cache: LruCache<String, StoredDoc>,
+    journal: bool,
+}
+
+/// How to open a store.
+#[derive(Clone)]
+pub struct StoreOptions {
+    /// Where time comes from (the device clock in the app).
+    pub clock: Arc<dyn Clock>,
+    /// Keep a journal of every change with a sequence number, for a sync server to serve
+    /// changes by cursor. Phones leave it off.
+    pub journal: bool,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions {
+            clock: Arc::new(SystemClock),
+            journal: false,
+        }
+    }
+}
+
+/// Where changes being committed come from.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Origin<'a> {
+    /// Made on this store (by its signed-in user).
+    Local,
+    /// Received from another replica (a device id, or a label such as `demo`).
+    Remote(&'a str),
 }
 
 impl Store {
     /// Opens (or creates) the store at `path`, with the system clock.
     pub fn open(path: impl AsRef<Path>) -> Result<Store> {
-        Store::open_with_clock(path, Arc::new(SystemClock))
+        Store::open_with(path, StoreOptions::default())
     }
 
-    /// Opens (or creates) the store at `path`, reading time from `clock`. Creates the schema,
-    /// runs pending migrations and, if they changed the query tables, rebuilds them.
+    /// Opens (or creates) the store at `path`, reading time from `clock`.
     pub fn open_with_clock(path: impl AsRef<Path>, clock: Arc<dyn Clock>) -> Result<Store> {
+        Store::open_with(
+            path,
+            StoreOptions {
+                clock,
+                ..StoreOptions::default()
+            },
+        )
+    }
+
+    /// Opens (or creates) the store at `path` with `options`. Creates the schema, runs pending
+    /// migrations and, if they changed the query tables, rebuilds them.
+    pub fn open_with(path: impl AsRef<Path>, options: StoreOptions) -> Result<Store> {
         let mut conn = Connection::open(path)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
@@ -75,8 +119,9 @@ impl Store {
                 actor,
                 user,
                 cache: LruCache::new(NonZeroUsize::new(CACHED_DOCUMENTS).expect("non-zero")),
+                journal: options.journal,
             }),
-            clock,
+            clock: options.clock,
         };
         let stale = store
             .lock()
@@ -149,7 +194,7 @@ impl Store {
                 return Err(err);
             }
         };
-        inner.commit_docs(vec![(household_id.to_string(), stored)])?;
+        inner.commit_docs(vec![(household_id.to_string(), stored)], Origin::Local)?;
         Ok(value)
     }
 
@@ -163,7 +208,7 @@ impl Store {
         };
         let id = new_id(&mut rand::rng());
         let doc = HouseholdDoc::create(&id, inner.actor.clone(), &input, ctx)?;
-        inner.commit_docs(vec![(id.clone(), StoredDoc::new(doc))])?;
+        inner.commit_docs(vec![(id.clone(), StoredDoc::new(doc))], Origin::Local)?;
         Ok(id)
     }
 
@@ -323,6 +368,29 @@ impl Store {
             .ok_or_else(|| not_found(kind, id))
     }
 
+    /// The query tables as text, rows in id order: for checking that replicas agree (tests,
+    /// support staff).
+    pub fn dump_query_tables(&self) -> Result<String> {
+        let inner = self.lock();
+        let mut out = String::new();
+        for table in projection::TABLES {
+            let mut stmt = inner
+                .conn
+                .prepare(&format!("SELECT * FROM {table} ORDER BY id"))?;
+            let columns = stmt.column_count();
+            out.push_str(&format!("## {table}\n"));
+            let mut rows = stmt.query([])?;
+            while let Some(row) = rows.next()? {
+                let cells: Vec<String> = (0..columns)
+                    .map(|i| row.get_ref(i).map(|v| format!("{v:?}")))
+                    .collect::<Result<_, _>>()?;
+                out.push_str(&cells.join("|"));
+                out.push('\n');
+            }
+        }
+        Ok(out)
+    }
+
     /// Re-derives every query table from the documents, in one transaction. Documents are
     /// decoded and read on all cores, a batch at a time; rows are written on this thread.
     pub fn rebuild_projections(&self) -> Result<()> {
@@ -389,12 +457,39 @@ impl Inner {
     /// Validates and writes documents and their query tables in one transaction, then caches
     /// them. On failure nothing is written and the documents are dropped from memory (the next
     /// read reloads them from disk).
-    fn commit_docs(&mut self, mut docs: Vec<(String, StoredDoc)>) -> Result<()> {
+    fn commit_docs(&mut self, docs: Vec<(String, StoredDoc)>, origin: Origin<'_>) -> Result<()> {
+        self.commit_with(docs, origin, |_| Ok(()))
+    }
+
+    /// Like [`Inner::commit_docs`], running `before` first in the same transaction.
+    fn commit_with(
+        &mut self,
+        mut docs: Vec<(String, StoredDoc)>,
+        origin: Origin<'_>,
+        before: impl FnOnce(&Connection) -> Result<()>,
+    ) -> Result<()> {
+        let own_origin = self.actor.to_hex_string();
         let tx = self.conn.transaction()?;
+        before(&tx)?;
         for (id, stored) in &mut docs {
             let (data, conflicts) = stored.doc.read_with_conflicts()?;
+            let new_changes = match origin {
+                Origin::Remote(_) if !self.journal => Vec::new(),
+                _ => stored.doc.changes_since(&stored.persisted_heads),
+            };
             persist::save(&tx, id, stored)?;
             projection::write(&tx, &data, conflicts.len())?;
+            match origin {
+                Origin::Local => sync_state::note_local(&tx, id, new_changes.len())?,
+                Origin::Remote(_) => sync_state::note_remote(&tx, id, &stored.persisted_heads)?,
+            }
+            if self.journal {
+                let from = match origin {
+                    Origin::Local => own_origin.as_str(),
+                    Origin::Remote(device) => device,
+                };
+                journal::append(&tx, id, &data.household.village_id, from, &new_changes)?;
+            }
         }
         tx.commit()?;
         for (id, stored) in docs {

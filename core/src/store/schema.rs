@@ -108,6 +108,25 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         CREATE INDEX visits_household ON visits(household_id);",
         rebuild_projections: true,
     },
+    Migration {
+        sql: "
+        CREATE TABLE sync_state (
+            household_id TEXT PRIMARY KEY,
+            acked_heads BLOB NOT NULL,
+            local_changes INTEGER NOT NULL DEFAULT 0,
+            rejected_reason TEXT,
+            needs_snapshot INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE TABLE journal (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            household_id TEXT NOT NULL,
+            village_id TEXT NOT NULL,
+            origin TEXT NOT NULL,
+            bytes BLOB NOT NULL
+        );
+        CREATE INDEX journal_village ON journal(village_id, seq);",
+        rebuild_projections: false,
+    },
 ];
 
 /// The meta key that marks the projections as needing a rebuild from the documents.

@@ -86,30 +86,9 @@ pub fn elderly_household(store: &Store, name: &str, phone: &str) -> (String, Str
     (hh, member)
 }
 
-/// Every projection table as text, rows in id order, read from the SQLite file itself.
+/// Every query table as text, rows in id order, from the store file.
 pub fn dump_projections(path: &Path) -> String {
-    let conn = rusqlite::Connection::open(path).unwrap();
-    let mut out = String::new();
-    for table in ["households", "members", "ledger_lines", "jobs", "visits"] {
-        let mut stmt = conn
-            .prepare(&format!("SELECT * FROM {table} ORDER BY id"))
-            .unwrap();
-        let columns = stmt.column_count();
-        let rows = stmt
-            .query_map([], |r| {
-                let cells: Vec<String> = (0..columns)
-                    .map(|i| format!("{:?}", r.get_ref(i).unwrap()))
-                    .collect();
-                Ok(cells.join("|"))
-            })
-            .unwrap();
-        out.push_str(&format!("## {table}\n"));
-        for row in rows {
-            out.push_str(&row.unwrap());
-            out.push('\n');
-        }
-    }
-    out
+    Store::open(path).unwrap().dump_query_tables().unwrap()
 }
 
 /// Copies every household's full change history from `from` into `to`.

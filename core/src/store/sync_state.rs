@@ -1,0 +1,319 @@
+//! The device's side of sync, kept in the store: for each household the heads the server has
+//! acknowledged, how many local changes it has not acknowledged yet, a rejection reason, and
+//! whether the whole document must be fetched again; plus the device's position in the
+//! server's stream and the status the app shows.
+
+use automerge::ChangeHash;
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::changes::Incoming;
+use super::{Origin, Store};
+use crate::document::HouseholdDoc;
+use crate::error::{CoreError, Result};
+use crate::sync::protocol::{AckStatus, Position, SyncResponse};
+use crate::time::to_millis;
+
+const POSITION_KEY: &str = "sync_position";
+const LAST_SUCCESS_KEY: &str = "sync_last_success";
+const LAST_ERROR_KEY: &str = "sync_last_error";
+
+/// A household with changes the server has not acknowledged, ready to push.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingPush {
+    /// The household.
+    pub household_id: String,
+    /// Its heads when the push was built (acknowledged as a whole).
+    pub heads: Vec<ChangeHash>,
+    /// The changes the server lacks.
+    pub changes: Vec<Vec<u8>>,
+    /// Local changes counted when the push was built.
+    pub local_changes: i64,
+}
+
+/// Where one household stands with the server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HouseholdSyncState {
+    /// The server has everything.
+    Synced,
+    /// Local changes wait to be pushed.
+    Pending {
+        /// How many.
+        local_changes: u64,
+    },
+    /// The server refused its changes; they are kept here.
+    Rejected {
+        /// The server's reason, in Chinese.
+        reason: String,
+    },
+}
+
+/// What the app shows about sync.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncStatus {
+    /// When the last sync finished (device clock).
+    pub last_success: Option<DateTime<Utc>>,
+    /// Local changes the server has not acknowledged yet.
+    pub pending_changes: u64,
+    /// Households with such changes.
+    pub pending_households: u64,
+    /// Households whose changes the server refused.
+    pub rejected_households: u64,
+    /// The last sync error, in Chinese, if the last attempt failed.
+    pub last_error: Option<String>,
+}
+
+fn heads_to_bytes(heads: &[ChangeHash]) -> Vec<u8> {
+    heads.iter().flat_map(|h| h.0).collect()
+}
+
+fn heads_from_bytes(bytes: &[u8]) -> Vec<ChangeHash> {
+    bytes
+        .chunks_exact(32)
+        .filter_map(|c| ChangeHash::try_from(c).ok())
+        .collect()
+}
+
+/// Counts local changes of a household (an edit clears an earlier rejection: the agent may
+/// have fixed what was refused).
+pub(crate) fn note_local(conn: &Connection, household_id: &str, changes: usize) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO sync_state (household_id, acked_heads, local_changes) VALUES (?1, x'', ?2)
+         ON CONFLICT (household_id) DO UPDATE
+            SET local_changes = local_changes + excluded.local_changes, rejected_reason = NULL",
+    )?
+    .execute(params![household_id, changes as i64])?;
+    Ok(())
+}
+
+/// Records received data: the server (where it came from) has everything up to `heads`,
+/// unless local changes are still waiting to be pushed.
+pub(crate) fn note_remote(
+    conn: &Connection,
+    household_id: &str,
+    heads: &[ChangeHash],
+) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO sync_state (household_id, acked_heads) VALUES (?1, ?2)
+         ON CONFLICT (household_id) DO UPDATE SET acked_heads = excluded.acked_heads
+          WHERE local_changes = 0",
+    )?
+    .execute(params![household_id, heads_to_bytes(heads)])?;
+    Ok(())
+}
+
+fn set_meta(conn: &Connection, key: &str, value: &[u8]) -> Result<()> {
+    conn.prepare_cached("INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)")?
+        .execute(params![key, value])?;
+    Ok(())
+}
+
+fn get_meta(conn: &Connection, key: &str) -> Result<Option<Vec<u8>>> {
+    Ok(conn
+        .prepare_cached("SELECT value FROM meta WHERE key = ?1")?
+        .query_row([key], |r| r.get(0))
+        .optional()?)
+}
+
+/// What one round brought.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RoundApplied {
+    /// Pushed households the server stored.
+    pub stored: usize,
+    /// Pushed households the server refused, with the reasons.
+    pub rejected: Vec<(String, String)>,
+    /// Received households stored.
+    pub received: usize,
+    /// Received households that could not be stored (they will be fetched whole next time).
+    pub deferred: usize,
+    /// Pushed households the server lacked history for (their whole history goes next round).
+    pub resend: usize,
+}
+
+impl Store {
+    /// Households with local changes not yet acknowledged, each with the changes the server
+    /// lacks, in id order, up to about `budget` bytes (always at least one). Refused households
+    /// wait for a new local edit.
+    pub fn pending_pushes(&self, budget: usize) -> Result<Vec<PendingPush>> {
+        let rows: Vec<(String, Vec<u8>, i64)> = {
+            let inner = self.lock();
+            let mut stmt = inner.conn.prepare_cached(
+                "SELECT household_id, acked_heads, local_changes FROM sync_state
+                  WHERE local_changes > 0 AND rejected_reason IS NULL ORDER BY household_id",
+            )?;
+            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                .collect::<Result<_, _>>()?
+        };
+        let mut out = Vec::new();
+        let mut used = 0;
+        for (household_id, acked, local_changes) in rows {
+            let acked = heads_from_bytes(&acked);
+            let (heads, changes) = self.read_doc(&household_id, |doc| {
+                Ok((doc.heads(), doc.changes_since(&acked)))
+            })?;
+            let size: usize = changes.iter().map(Vec::len).sum();
+            if !out.is_empty() && used + size > budget {
+                break;
+            }
+            used += size;
+            out.push(PendingPush {
+                household_id,
+                heads,
+                changes,
+                local_changes,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Households whose whole document must be fetched again (received changes could not be
+    /// stored).
+    pub fn households_needing_snapshot(&self) -> Result<Vec<String>> {
+        let inner = self.lock();
+        let mut stmt = inner.conn.prepare_cached(
+            "SELECT household_id FROM sync_state WHERE needs_snapshot = 1 ORDER BY household_id",
+        )?;
+        let ids = stmt
+            .query_map([], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        Ok(ids)
+    }
+
+    /// Where this device is in the server's stream (a new device starts with snapshots).
+    pub fn sync_position(&self) -> Result<Position> {
+        let inner = self.lock();
+        Ok(get_meta(&inner.conn, POSITION_KEY)?
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+            .unwrap_or(Position::Snapshots {
+                base: None,
+                after: None,
+            }))
+    }
+
+    /// Stores what a round brought, in one transaction: the acknowledgements of what was
+    /// pushed, the received changes and snapshots, and the new position. Until this commits,
+    /// the position does not move, so a round cut short is simply repeated.
+    pub fn finish_round(
+        &self,
+        pushed: &[PendingPush],
+        response: SyncResponse,
+    ) -> Result<RoundApplied> {
+        let mut batch: Vec<(String, Incoming)> = Vec::new();
+        for c in response.changes {
+            batch.push((c.household_id, Incoming::Changes(c.changes)));
+        }
+        // A snapshot that does not load is asked for again next time.
+        let mut unreadable = Vec::new();
+        for s in response.snapshots {
+            match HouseholdDoc::load(&s.bytes, automerge::ActorId::random()) {
+                Ok(doc) => batch.push((s.household_id, Incoming::Document(Box::new(doc)))),
+                Err(_) => unreadable.push(s.household_id),
+            }
+        }
+        let now = to_millis(self.clock.now());
+        let mut inner = self.lock();
+        let merged = inner.merge_all(batch)?;
+        let mut applied = RoundApplied::default();
+        let position = serde_json::to_vec(&response.next).map_err(|e| CoreError::Storage {
+            reason: e.to_string(),
+        })?;
+        inner.commit_with(merged.to_commit, Origin::Remote("server"), |tx| {
+            for push in pushed {
+                let Some(ack) = response.acks.iter().find(|a| a.household_id == push.household_id)
+                else {
+                    continue;
+                };
+                match &ack.status {
+                    AckStatus::Stored => {
+                        applied.stored += 1;
+                        tx.prepare_cached(
+                            "UPDATE sync_state SET acked_heads = ?2, rejected_reason = NULL,
+                                    local_changes = max(0, local_changes - ?3)
+                              WHERE household_id = ?1",
+                        )?
+                        .execute(params![push.household_id, heads_to_bytes(&push.heads), push.local_changes])?;
+                    }
+                    AckStatus::Rejected { reason } => {
+                        applied.rejected.push((push.household_id.clone(), reason.clone()));
+                        tx.prepare_cached("UPDATE sync_state SET rejected_reason = ?2 WHERE household_id = ?1")?
+                            .execute(params![push.household_id, reason])?;
+                    }
+                    AckStatus::MissingDependencies => {
+                        applied.resend += 1;
+                        tx.prepare_cached("UPDATE sync_state SET acked_heads = x'' WHERE household_id = ?1")?
+                            .execute([&push.household_id])?;
+                    }
+                }
+            }
+            let received = merged.outcomes.iter().map(|(id, o)| (id, o.is_applied()));
+            for (id, applied_ok) in received.chain(unreadable.iter().map(|id| (id, false))) {
+                let needs_snapshot = !applied_ok;
+                if needs_snapshot {
+                    applied.deferred += 1;
+                } else {
+                    applied.received += 1;
+                }
+                tx.prepare_cached(
+                    "INSERT INTO sync_state (household_id, acked_heads, needs_snapshot) VALUES (?1, x'', ?2)
+                     ON CONFLICT (household_id) DO UPDATE SET needs_snapshot = excluded.needs_snapshot",
+                )?
+                .execute(params![id, needs_snapshot])?;
+            }
+            set_meta(tx, POSITION_KEY, &position)?;
+            set_meta(tx, LAST_SUCCESS_KEY, &now.to_be_bytes())?;
+            tx.prepare_cached("DELETE FROM meta WHERE key = ?1")?
+                .execute([LAST_ERROR_KEY])?;
+            Ok(())
+        })?;
+        Ok(applied)
+    }
+
+    /// Records why the last sync failed (shown to the agent until a sync succeeds).
+    pub fn record_sync_error(&self, message: &str) -> Result<()> {
+        set_meta(&self.lock().conn, LAST_ERROR_KEY, message.as_bytes())
+    }
+
+    /// The sync status for the app.
+    pub fn sync_status(&self) -> Result<SyncStatus> {
+        let inner = self.lock();
+        let (pending_changes, pending_households, rejected): (i64, i64, i64) =
+            inner.conn.query_row(
+                "SELECT coalesce(sum(local_changes), 0), coalesce(sum(local_changes > 0), 0),
+                    coalesce(sum(rejected_reason IS NOT NULL), 0)
+               FROM sync_state",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )?;
+        let last_success = get_meta(&inner.conn, LAST_SUCCESS_KEY)?
+            .and_then(|b| <[u8; 8]>::try_from(b.as_slice()).ok())
+            .map(|b| crate::time::from_millis(i64::from_be_bytes(b)));
+        let last_error = get_meta(&inner.conn, LAST_ERROR_KEY)?
+            .map(|b| String::from_utf8_lossy(&b).into_owned());
+        Ok(SyncStatus {
+            last_success,
+            pending_changes: pending_changes.max(0) as u64,
+            pending_households: pending_households.max(0) as u64,
+            rejected_households: rejected.max(0) as u64,
+            last_error,
+        })
+    }
+
+    /// Where one household stands with the server.
+    pub fn household_sync_state(&self, household_id: &str) -> Result<HouseholdSyncState> {
+        let inner = self.lock();
+        let row: Option<(i64, Option<String>)> = inner
+            .conn
+            .prepare_cached(
+                "SELECT local_changes, rejected_reason FROM sync_state WHERE household_id = ?1",
+            )?
+            .query_row([household_id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        Ok(match row {
+            Some((_, Some(reason))) => HouseholdSyncState::Rejected { reason },
+            Some((n, None)) if n > 0 => HouseholdSyncState::Pending {
+                local_changes: n as u64,
+            },
+            _ => HouseholdSyncState::Synced,
+        })
+    }
+}

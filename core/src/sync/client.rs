@@ -1,0 +1,289 @@
+//! The device's sync client (reqwest on tokio): rounds of push-and-pull until nothing is left,
+//! each round committed locally before the next, with timeouts, retries with backoff,
+//! cancellation and progress reports.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use thiserror::Error;
+use tokio_util::sync::CancellationToken;
+
+use super::protocol::{
+    self, CONTENT_TYPE, DocChanges, ProtocolError, SYNC_PATH, SyncRequest, SyncResponse,
+};
+use crate::error::CoreError;
+use crate::store::{PendingPush, Store};
+
+/// How to sync.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SyncConfig {
+    /// The server's base address, for example `http://127.0.0.1:8080`.
+    pub server_url: String,
+    /// The villages this device serves (until tokens carry the scope).
+    pub scope: Vec<String>,
+    /// About how many bytes one request or response may carry before another round is used.
+    pub budget_bytes: u32,
+    /// Time limit of one HTTP exchange.
+    pub timeout: Duration,
+    /// Time limit for connecting.
+    pub connect_timeout: Duration,
+    /// Retries of a failed exchange before giving up.
+    pub retries: u32,
+    /// The first wait before a retry; doubled each time.
+    pub backoff: Duration,
+    /// A safety limit on rounds in one sync.
+    pub max_rounds: u32,
+}
+
+impl SyncConfig {
+    /// Defaults for a weak rural link: 256 KiB rounds, 30 s per exchange, 3 retries.
+    pub fn new(server_url: impl Into<String>, scope: Vec<String>) -> SyncConfig {
+        SyncConfig {
+            server_url: server_url.into(),
+            scope,
+            budget_bytes: 256 * 1024,
+            timeout: Duration::from_secs(30),
+            connect_timeout: Duration::from_secs(10),
+            retries: 3,
+            backoff: Duration::from_millis(500),
+            max_rounds: 10_000,
+        }
+    }
+}
+
+/// How far a sync has got, for a progress bar.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SyncProgress {
+    /// Rounds finished.
+    pub rounds: u32,
+    /// Households pushed so far.
+    pub documents_sent: u64,
+    /// Households received so far (changes or snapshots).
+    pub documents_received: u64,
+    /// Best estimate of all households to send and receive in this sync.
+    pub documents_total: u64,
+    /// Bytes sent so far (bodies).
+    pub bytes_sent: u64,
+    /// Bytes received so far (bodies).
+    pub bytes_received: u64,
+}
+
+/// Receives progress reports (the app's progress bar).
+pub trait ProgressListener: Send + Sync {
+    /// Called after every finished round.
+    fn on_progress(&self, progress: &SyncProgress);
+}
+
+/// What a finished sync did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SyncReport {
+    /// The final progress figures.
+    pub progress: SyncProgress,
+    /// Households the server stored.
+    pub stored: u64,
+    /// Households the server refused, with reasons (their changes stay on the phone).
+    pub rejected: Vec<(String, String)>,
+}
+
+/// Why a sync stopped. Whatever was committed before stays committed.
+#[derive(Debug, Error)]
+pub enum SyncError {
+    /// The server could not be reached, or the connection broke, after every retry.
+    #[error("网络连接失败：{reason}。数据都保存在本机，有信号后会再同步")]
+    Network {
+        /// What failed.
+        reason: String,
+    },
+    /// The server refused the request.
+    #[error("服务器拒绝了同步请求（{status}）：{message}")]
+    Server {
+        /// HTTP status.
+        status: u16,
+        /// The server's message.
+        message: String,
+    },
+    /// The server's answer could not be read.
+    #[error("服务器返回的数据无法识别：{0}")]
+    Protocol(#[from] ProtocolError),
+    /// Cancelled by the user or the app.
+    #[error("同步已取消，已完成的部分已保存")]
+    Cancelled,
+    /// The local store failed.
+    #[error(transparent)]
+    Store(#[from] CoreError),
+}
+
+impl SyncError {
+    fn retryable(&self) -> bool {
+        match self {
+            SyncError::Network { .. } | SyncError::Protocol(_) => true,
+            SyncError::Server { status, .. } => *status >= 500,
+            SyncError::Cancelled | SyncError::Store(_) => false,
+        }
+    }
+}
+
+/// Runs a blocking store call off the async threads.
+async fn blocking<T: Send + 'static>(
+    store: &Arc<Store>,
+    work: impl FnOnce(&Store) -> Result<T, CoreError> + Send + 'static,
+) -> Result<T, SyncError> {
+    let store = Arc::clone(store);
+    tokio::task::spawn_blocking(move || work(&store))
+        .await
+        .map_err(|e| {
+            SyncError::Store(CoreError::Storage {
+                reason: e.to_string(),
+            })
+        })?
+        .map_err(SyncError::Store)
+}
+
+/// Syncs `store` with the server: rounds of push-and-pull until nothing is left to push and
+/// nothing to pull. Each round's results are committed before the next; a failure records its
+/// message in the sync status and leaves earlier rounds in place.
+pub async fn sync(
+    store: Arc<Store>,
+    config: SyncConfig,
+    listener: Option<Arc<dyn ProgressListener>>,
+    cancel: CancellationToken,
+) -> Result<SyncReport, SyncError> {
+    let result = run(&store, &config, listener.as_deref(), &cancel).await;
+    if let Err(err) = &result {
+        let message = err.to_string();
+        blocking(&store, move |s| s.record_sync_error(&message)).await?;
+    }
+    result
+}
+
+async fn run(
+    store: &Arc<Store>,
+    config: &SyncConfig,
+    listener: Option<&dyn ProgressListener>,
+    cancel: &CancellationToken,
+) -> Result<SyncReport, SyncError> {
+    let http = reqwest::Client::builder()
+        .timeout(config.timeout)
+        .connect_timeout(config.connect_timeout)
+        .build()
+        .map_err(|e| SyncError::Network {
+            reason: e.to_string(),
+        })?;
+    let url = format!("{}{}", config.server_url.trim_end_matches('/'), SYNC_PATH);
+    let device = store.device_actor();
+    let budget = config.budget_bytes as usize;
+    let mut report = SyncReport::default();
+    let mut pending = blocking(store, |s| Ok(s.sync_status()?.pending_households)).await?;
+    for _ in 0..config.max_rounds {
+        if cancel.is_cancelled() {
+            return Err(SyncError::Cancelled);
+        }
+        let (pushes, position, want_snapshots) = blocking(store, move |s| {
+            Ok((
+                s.pending_pushes(budget)?,
+                s.sync_position()?,
+                s.households_needing_snapshot()?,
+            ))
+        })
+        .await?;
+        let request = SyncRequest {
+            device: device.clone(),
+            scope: config.scope.clone(),
+            position,
+            push: pushes
+                .iter()
+                .map(|p| DocChanges {
+                    household_id: p.household_id.clone(),
+                    changes: p.changes.clone(),
+                })
+                .collect(),
+            want_snapshots,
+            budget: config.budget_bytes,
+        };
+        let body = protocol::encode(&request);
+        let (response, received_bytes) = exchange(&http, &url, &body, config, cancel).await?;
+        let remaining = response.remaining;
+        let received_docs = (response.changes.len() + response.snapshots.len()) as u64;
+        let pushed: Vec<PendingPush> = pushes;
+        let pushed_count = pushed.len() as u64;
+        let applied = blocking(store, move |s| s.finish_round(&pushed, response)).await?;
+
+        let p = &mut report.progress;
+        p.rounds += 1;
+        p.bytes_sent += body.len() as u64;
+        p.bytes_received += received_bytes;
+        p.documents_sent += pushed_count;
+        p.documents_received += received_docs;
+        pending = pending.saturating_sub(applied.stored as u64);
+        p.documents_total = p.documents_sent + p.documents_received + pending + remaining;
+        report.stored += applied.stored as u64;
+        report.rejected.extend(applied.rejected.iter().cloned());
+        if let Some(listener) = listener {
+            listener.on_progress(&report.progress);
+        }
+        let more_to_push = !blocking(store, |s| s.pending_pushes(0)).await?.is_empty();
+        let pushes_moved = applied.stored > 0 || applied.resend > 0;
+        if remaining == 0 && !(more_to_push && pushes_moved) {
+            return Ok(report);
+        }
+    }
+    Ok(report)
+}
+
+/// One HTTP exchange, retried with backoff on network errors, server errors and unreadable
+/// answers; never retried on a refusal (4xx) or after cancellation.
+async fn exchange(
+    http: &reqwest::Client,
+    url: &str,
+    body: &[u8],
+    config: &SyncConfig,
+    cancel: &CancellationToken,
+) -> Result<(SyncResponse, u64), SyncError> {
+    let mut wait = config.backoff;
+    let mut attempt = 0;
+    loop {
+        let result = tokio::select! {
+            _ = cancel.cancelled() => return Err(SyncError::Cancelled),
+            result = post(http, url, body) => result,
+        };
+        match result {
+            Ok(answer) => return Ok(answer),
+            Err(err) if err.retryable() && attempt < config.retries => {
+                attempt += 1;
+                tokio::select! {
+                    _ = cancel.cancelled() => return Err(SyncError::Cancelled),
+                    _ = tokio::time::sleep(wait) => {}
+                }
+                wait = wait.saturating_mul(2);
+            }
+            Err(err) => return Err(err),
+        }
+    }
+}
+
+async fn post(
+    http: &reqwest::Client,
+    url: &str,
+    body: &[u8],
+) -> Result<(SyncResponse, u64), SyncError> {
+    let network = |e: reqwest::Error| SyncError::Network {
+        reason: e.to_string(),
+    };
+    let response = http
+        .post(url)
+        .header(reqwest::header::CONTENT_TYPE, CONTENT_TYPE)
+        .body(body.to_vec())
+        .send()
+        .await
+        .map_err(network)?;
+    let status = response.status();
+    let bytes = response.bytes().await.map_err(network)?;
+    if !status.is_success() {
+        return Err(SyncError::Server {
+            status: status.as_u16(),
+            message: String::from_utf8_lossy(&bytes).trim().to_string(),
+        });
+    }
+    let decoded = protocol::decode(&bytes)?;
+    Ok((decoded, bytes.len() as u64))
+}

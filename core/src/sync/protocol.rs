@@ -1,0 +1,283 @@
+//! The sync protocol's messages and their framing, shared by the phone's client and the
+//! server. See `docs/sync-protocol.md`.
+//!
+//! A body is `D` `S`, a protocol version byte, a flags byte, then the message in postcard (a
+//! compact serde format), deflated when that makes it smaller (flag bit 0).
+
+use std::io::{Read, Write};
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+/// The protocol version this build speaks.
+pub const PROTOCOL_VERSION: u8 = 1;
+/// The first two bytes of every body.
+pub const MAGIC: [u8; 2] = *b"DS";
+/// Flag bit: the message is deflated.
+const FLAG_DEFLATE: u8 = 1;
+/// Messages shorter than this are sent as they are (deflate would not pay for its header).
+const COMPRESS_FROM: usize = 200;
+/// The largest body accepted on the wire.
+pub const MAX_BODY_BYTES: usize = 16 << 20;
+/// The largest message accepted after inflating (guards against deflate bombs).
+pub const MAX_MESSAGE_BYTES: usize = 64 << 20;
+/// The media type of request and response bodies.
+pub const CONTENT_TYPE: &str = "application/x-doorstep-sync";
+/// The path of the sync endpoint.
+pub const SYNC_PATH: &str = "/v1/sync";
+
+/// Why a body could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum ProtocolError {
+    /// Not a Doorstep sync body at all.
+    #[error("不是家门口办同步数据（开头标记不对）")]
+    NotASyncBody,
+    /// A version this build does not speak.
+    #[error("同步协议版本 {found} 不受支持（支持版本 {supported}），请升级应用或服务器")]
+    UnsupportedVersion {
+        /// The version in the body.
+        found: u8,
+        /// The version this build speaks.
+        supported: u8,
+    },
+    /// Larger than the limit.
+    #[error("同步数据过大（超过 {limit} 字节），请分批同步")]
+    TooLarge {
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// Cut short or damaged.
+    #[error("同步数据不完整或已损坏：{reason}")]
+    Corrupt {
+        /// What failed.
+        reason: String,
+    },
+}
+
+/// Where a device is in the server's stream of changes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Position {
+    /// Has every journal entry of its scope up to `cursor`.
+    Changes {
+        /// The last journal number received and stored.
+        cursor: u64,
+    },
+    /// A new (or wiped) device downloading its scope as snapshots, in household-id order.
+    Snapshots {
+        /// The journal number the download started at (fixed by the server on the first page).
+        base: Option<u64>,
+        /// The last household received.
+        after: Option<String>,
+    },
+}
+
+/// Changes of one household.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocChanges {
+    /// The household.
+    pub household_id: String,
+    /// Encoded automerge changes.
+    pub changes: Vec<Vec<u8>>,
+}
+
+/// A whole household document, compacted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Snapshot {
+    /// The household.
+    pub household_id: String,
+    /// The saved document.
+    pub bytes: Vec<u8>,
+}
+
+/// What the server did with one household's push.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AckStatus {
+    /// Stored durably (or already there).
+    Stored,
+    /// Refused as a whole, with the reason.
+    Rejected {
+        /// Why, in Chinese.
+        reason: String,
+    },
+    /// The server lacks changes these depend on: send the household's whole history.
+    MissingDependencies,
+}
+
+/// The answer for one pushed household.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ack {
+    /// The household.
+    pub household_id: String,
+    /// What happened.
+    pub status: AckStatus,
+}
+
+/// One exchange from a device: what it pushes, and where it is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncRequest {
+    /// The device (its automerge actor id, hex).
+    pub device: String,
+    /// The villages it serves (named by the device until tokens carry the scope).
+    pub scope: Vec<String>,
+    /// Where it is in the server's stream.
+    pub position: Position,
+    /// Changes the server has not acknowledged yet.
+    pub push: Vec<DocChanges>,
+    /// Households it needs whole (received changes it could not store: the repair path).
+    pub want_snapshots: Vec<String>,
+    /// How many bytes of changes and snapshots it wants in the response at most.
+    pub budget: u32,
+}
+
+/// The server's answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncResponse {
+    /// One per pushed household.
+    pub acks: Vec<Ack>,
+    /// Changes the device lacks.
+    pub changes: Vec<DocChanges>,
+    /// Whole documents (for a new device).
+    pub snapshots: Vec<Snapshot>,
+    /// Where the device is once it has stored this response.
+    pub next: Position,
+    /// Entries (snapshots or changes) still to come after `next`; more rounds are needed when
+    /// this is not zero.
+    pub remaining: u64,
+}
+
+/// Frames a message: header, postcard, deflated when that pays.
+pub fn encode<T: Serialize>(message: &T) -> Vec<u8> {
+    let plain = postcard::to_allocvec(message).expect("protocol messages always serialise");
+    let mut out = Vec::with_capacity(plain.len().min(1 << 16) + 4);
+    out.extend_from_slice(&MAGIC);
+    out.push(PROTOCOL_VERSION);
+    if plain.len() >= COMPRESS_FROM {
+        let mut deflater =
+            flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
+        deflater.write_all(&plain).expect("writing to memory");
+        let packed = deflater.finish().expect("writing to memory");
+        if packed.len() < plain.len() {
+            out.push(FLAG_DEFLATE);
+            out.extend_from_slice(&packed);
+            return out;
+        }
+    }
+    out.push(0);
+    out.extend_from_slice(&plain);
+    out
+}
+
+/// Reads a framed message, checking the version and the size limits.
+pub fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, ProtocolError> {
+    if body.len() > MAX_BODY_BYTES {
+        return Err(ProtocolError::TooLarge {
+            limit: MAX_BODY_BYTES,
+        });
+    }
+    if body.len() < 4 || body[..2] != MAGIC {
+        return Err(ProtocolError::NotASyncBody);
+    }
+    if body[2] != PROTOCOL_VERSION {
+        return Err(ProtocolError::UnsupportedVersion {
+            found: body[2],
+            supported: PROTOCOL_VERSION,
+        });
+    }
+    let payload = &body[4..];
+    let inflated;
+    let plain = if body[3] & FLAG_DEFLATE != 0 {
+        let mut out = Vec::new();
+        flate2::read::DeflateDecoder::new(payload)
+            .take(MAX_MESSAGE_BYTES as u64 + 1)
+            .read_to_end(&mut out)
+            .map_err(|e| ProtocolError::Corrupt {
+                reason: e.to_string(),
+            })?;
+        if out.len() > MAX_MESSAGE_BYTES {
+            return Err(ProtocolError::TooLarge {
+                limit: MAX_MESSAGE_BYTES,
+            });
+        }
+        inflated = out;
+        &inflated[..]
+    } else {
+        payload
+    };
+    postcard::from_bytes(plain).map_err(|e| ProtocolError::Corrupt {
+        reason: e.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(push: Vec<DocChanges>) -> SyncRequest {
+        SyncRequest {
+            device: "0a1b2c3d4e5f60718293a4b5c6d7e8f9".into(),
+            scope: vec!["sanzhang-v01".into()],
+            position: Position::Changes { cursor: 123_456 },
+            push,
+            want_snapshots: vec![],
+            budget: 256 * 1024,
+        }
+    }
+
+    #[test]
+    fn round_trips_small_and_large_messages() {
+        let small = request(vec![]);
+        let bytes = encode(&small);
+        assert_eq!(bytes[3], 0, "small messages are not deflated");
+        assert!(bytes.len() < 80, "a no-op request is {} bytes", bytes.len());
+        assert_eq!(decode::<SyncRequest>(&bytes).unwrap(), small);
+        let large = request(vec![DocChanges {
+            household_id: "h".repeat(16),
+            changes: vec![vec![7u8; 5000]],
+        }]);
+        let bytes = encode(&large);
+        assert_eq!(bytes[3], FLAG_DEFLATE);
+        assert!(bytes.len() < 500);
+        assert_eq!(decode::<SyncRequest>(&bytes).unwrap(), large);
+    }
+
+    #[test]
+    fn refuses_bad_bodies_with_clear_errors() {
+        let good = encode(&request(vec![]));
+        assert_eq!(
+            decode::<SyncRequest>(b"GET / HTTP/1.1"),
+            Err(ProtocolError::NotASyncBody)
+        );
+        assert_eq!(decode::<SyncRequest>(b""), Err(ProtocolError::NotASyncBody));
+        let mut future = good.clone();
+        future[2] = 9;
+        let err = decode::<SyncRequest>(&future).unwrap_err();
+        assert_eq!(
+            err,
+            ProtocolError::UnsupportedVersion {
+                found: 9,
+                supported: 1
+            }
+        );
+        assert!(err.to_string().contains("请升级"));
+        let truncated = &good[..good.len() - 5];
+        assert!(matches!(
+            decode::<SyncRequest>(truncated),
+            Err(ProtocolError::Corrupt { .. })
+        ));
+        let mut bomb = encode(&request(vec![DocChanges {
+            household_id: "h".into(),
+            changes: vec![vec![0u8; MAX_MESSAGE_BYTES + 10]],
+        }]));
+        assert_eq!(bomb[3], FLAG_DEFLATE);
+        assert!(bomb.len() < MAX_BODY_BYTES);
+        assert_eq!(
+            decode::<SyncRequest>(&bomb),
+            Err(ProtocolError::TooLarge {
+                limit: MAX_MESSAGE_BYTES
+            })
+        );
+        bomb.truncate(10);
+        assert!(decode::<SyncRequest>(&bomb).is_err());
+    }
+}

@@ -1,0 +1,236 @@
+//! Two agents of one village and the town hub edit the same households while apart (different
+//! fields, the same field, contradicting job steps); after syncs in several orders every
+//! replica holds identical documents and query tables, and the conflicts show every value.
+
+mod common;
+
+use std::sync::Arc;
+
+use common::*;
+use doorstep_core::*;
+use doorstep_tests::{ServerProcess, phone, prepare_server_data, quick_config, sync_now};
+
+#[derive(Debug, Clone, Copy)]
+enum Turn {
+    /// The agent's phone syncs.
+    Agent,
+    /// The village head's phone syncs.
+    Head,
+    /// Hub staff edit the server's copy.
+    Hub,
+}
+
+fn run(order: &[Turn]) {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("server");
+    let town = prepare_server_data(&data, &small_town());
+    let mut server = ServerProcess::start(&server_exe(), &data);
+    let a = phone(&dir.path().join("a.db"), &person(&town, Role::Agent), now());
+    let b = phone(
+        &dir.path().join("b.db"),
+        &person(&town, Role::VillageHead),
+        now(),
+    );
+    for p in [&a, &b] {
+        sync_now(p, quick_config(&server.url, &scope())).unwrap();
+        assert_eq!(p.household_ids().unwrap().len(), 12);
+    }
+    let hh = a.household_ids().unwrap()[0].clone();
+    let data_a = a.household(&hh).unwrap();
+    let member = data_a.members[0].id.clone();
+    // A job both phones know, accepted.
+    let job = a
+        .open_job(NewJob {
+            member_id: member.clone(),
+            item_code: "pension-certification".into(),
+            mode: ServiceMode::AtHome,
+            urgency: Urgency::Red,
+            note: String::new(),
+            visit_id: None,
+        })
+        .unwrap();
+    a.take_step(
+        &job,
+        JobStep::Accept {
+            missing_materials: vec![],
+            supplement_deadline: None,
+        },
+        None,
+    )
+    .unwrap();
+    sync_now(&a, quick_config(&server.url, &scope())).unwrap();
+    sync_now(&b, quick_config(&server.url, &scope())).unwrap();
+
+    // Apart: the agent changes the phone and delivers; the head changes the address, the same
+    // phone, and cancels the job.
+    let phone_patch = |n: &str| MemberPatch {
+        phone: Some(n.into()),
+        ..MemberPatch::default()
+    };
+    a.update_member(&member, phone_patch("13911112222"))
+        .unwrap();
+    a.take_step(
+        &job,
+        JobStep::Complete {
+            result: "认证成功".into(),
+        },
+        None,
+    )
+    .unwrap();
+    a.take_step(
+        &job,
+        JobStep::Deliver {
+            signed_by: "本人".into(),
+        },
+        None,
+    )
+    .unwrap();
+    b.update_household(
+        &hh,
+        HouseholdPatch {
+            address: Some("三兴村一组8号（新）".into()),
+            ..HouseholdPatch::default()
+        },
+    )
+    .unwrap();
+    b.update_member(&member, phone_patch("13733334444"))
+        .unwrap();
+    b.take_step(
+        &job,
+        JobStep::Cancel {
+            reason: "老人说已自行办理".into(),
+        },
+        None,
+    )
+    .unwrap();
+
+    let hub_edit = |server: &mut ServerProcess| {
+        server.terminate();
+        {
+            let store = doorstep_sync_server::open_server_store(&data).unwrap();
+            store.sign_in(person(&town, Role::TownStaff)).unwrap();
+            store
+                .update_member(&member, phone_patch("13655556666"))
+                .unwrap();
+            store
+                .update_household(
+                    &hh,
+                    HouseholdPatch {
+                        group_name: Some("一组".into()),
+                        ..HouseholdPatch::default()
+                    },
+                )
+                .unwrap();
+        }
+        server.restart();
+    };
+    // The phone numbers still contested at the end: the hub's edit overrides the values it had
+    // already received, and stands concurrently with the ones still on the phones.
+    let (mut agent_synced, mut head_synced) = (false, false);
+    let mut expected: Vec<(String, Option<Role>)> = vec![
+        ("13911112222".into(), Some(Role::Agent)),
+        ("13733334444".into(), Some(Role::VillageHead)),
+    ];
+    let mut hub_done = false;
+    for turn in order {
+        match turn {
+            Turn::Agent => {
+                sync_now(&a, quick_config(&server.url, &scope())).unwrap();
+                agent_synced = true;
+            }
+            Turn::Head => {
+                sync_now(&b, quick_config(&server.url, &scope())).unwrap();
+                head_synced = true;
+            }
+            Turn::Hub if !hub_done => {
+                hub_edit(&mut server);
+                hub_done = true;
+                expected.retain(|(_, role)| match role {
+                    Some(Role::Agent) => !agent_synced,
+                    _ => !head_synced,
+                });
+                expected.push(("13655556666".into(), Some(Role::TownStaff)));
+            }
+            Turn::Hub => {}
+        }
+    }
+    expected.sort();
+    // Everyone catches up.
+    for p in [&a, &b, &a] {
+        sync_now(p, quick_config(&server.url, &scope())).unwrap();
+    }
+    server.terminate();
+    let hub = Arc::new(doorstep_sync_server::open_server_store(&data).unwrap());
+
+    for id in a.household_ids().unwrap() {
+        let expected = hub.household(&id).unwrap();
+        assert_eq!(
+            a.heads(&id).unwrap(),
+            hub.heads(&id).unwrap(),
+            "{order:?} {id}"
+        );
+        assert_eq!(
+            b.heads(&id).unwrap(),
+            hub.heads(&id).unwrap(),
+            "{order:?} {id}"
+        );
+        assert_eq!(a.household(&id).unwrap(), expected);
+        assert_eq!(b.household(&id).unwrap(), expected);
+        assert_eq!(a.conflicts(&id).unwrap(), hub.conflicts(&id).unwrap());
+        assert_eq!(b.conflicts(&id).unwrap(), hub.conflicts(&id).unwrap());
+    }
+    let tables = hub.dump_query_tables().unwrap();
+    assert_eq!(a.dump_query_tables().unwrap(), tables, "{order:?}");
+    assert_eq!(b.dump_query_tables().unwrap(), tables, "{order:?}");
+
+    // Different fields both survive; the phone number is contested three ways.
+    let merged = hub.household(&hh).unwrap();
+    assert_eq!(merged.household.address, "三兴村一组8号（新）");
+    assert_eq!(merged.household.group_name, "一组");
+    let contested = hub
+        .conflicts(&hh)
+        .unwrap()
+        .into_iter()
+        .find(|c| c.entity_id == member && c.field == "phone");
+    let mut values: Vec<_> = match &contested {
+        Some(c) => c
+            .values
+            .iter()
+            .map(|v| (v.value.clone(), v.author_role))
+            .collect(),
+        None => {
+            let phone = merged.members[0].phone.clone().unwrap_or_default();
+            vec![(phone, Some(Role::TownStaff))]
+        }
+    };
+    values.sort();
+    assert_eq!(values, expected, "{order:?}");
+    assert!(expected.len() >= 2 || contested.is_none());
+    // Delivered and cancelled: both steps kept, the contradiction flagged.
+    let details = hub.job(&job).unwrap();
+    let kinds: Vec<_> = details.job.events.iter().map(|e| e.step.kind()).collect();
+    assert!(kinds.contains(&JobStepKind::Deliver) && kinds.contains(&JobStepKind::Cancel));
+    assert!(!details.progress.conflicts.is_empty());
+    // Nothing is left to push anywhere.
+    for p in [&a, &b] {
+        let status = p.sync_status().unwrap();
+        assert_eq!(status.pending_changes, 0);
+        assert!(status.last_error.is_none());
+        assert!(status.last_success.is_some());
+    }
+}
+
+#[test]
+fn agents_first_then_hub() {
+    run(&[Turn::Agent, Turn::Head, Turn::Hub, Turn::Agent]);
+}
+
+#[test]
+fn hub_first_then_agents_in_reverse() {
+    run(&[Turn::Hub, Turn::Head, Turn::Agent, Turn::Head]);
+}
+
+#[test]
+fn interleaved() {
+    run(&[Turn::Head, Turn::Hub, Turn::Agent, Turn::Head]);
+}
