@@ -1,6 +1,10 @@
 //! Helpers for Doorstep's cross-component tests, the wire-size measurements and the load tool:
 //! a real server process on 127.0.0.1, phones as real store files, and syncing them.
 
+mod proxy;
+
+pub use proxy::LinkProxy;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -10,14 +14,15 @@ use doorstep_core::demo::{DemoOptions, DemoTown, generate};
 use doorstep_core::sync::{CancellationToken, SyncConfig, SyncError, SyncReport, sync};
 use doorstep_core::{FixedClock, Store, User};
 
-/// Writes a generated town into `data/server.db`, as the server's own store.
-pub fn prepare_server_data(data: &Path, options: &DemoOptions) -> DemoTown {
+/// Writes a generated town into `data/server.db`, the server's own journaled store, and
+/// returns the town and the open store.
+pub fn prepare_server_data(data: &Path, options: &DemoOptions) -> (DemoTown, Arc<Store>) {
     let town = generate(options).expect("demo town");
     let store = doorstep_sync_server::open_server_store(data).expect("server store");
     store
         .import_documents_from("demo", town.households.clone())
         .expect("import");
-    town
+    (town, store)
 }
 
 /// A sync server running as its own process on 127.0.0.1 (a free port).
@@ -111,4 +116,31 @@ pub fn quick_config(url: &str, scope: &[String]) -> SyncConfig {
     config.retries = 0;
     config.timeout = std::time::Duration::from_secs(20);
     config
+}
+
+/// A sync server serving `store` on a free loopback port, inside this process (for the
+/// measurement and load tools; the tests use [`ServerProcess`]).
+pub struct InProcessServer {
+    /// Its base address.
+    pub url: String,
+    _runtime: tokio::runtime::Runtime,
+}
+
+impl InProcessServer {
+    /// Starts serving.
+    pub fn start(store: Arc<Store>) -> InProcessServer {
+        let runtime = tokio::runtime::Runtime::new().expect("runtime");
+        let listener = runtime
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .expect("bind");
+        let url = format!("http://{}", listener.local_addr().expect("address"));
+        runtime.spawn(doorstep_sync_server::http::serve(
+            listener,
+            doorstep_sync_server::http::AppState { store },
+        ));
+        InProcessServer {
+            url,
+            _runtime: runtime,
+        }
+    }
 }

@@ -10,7 +10,6 @@ use doorstep_core::sync::protocol::{
     self, AckStatus, DocChanges, MAX_BODY_BYTES, Position, SyncRequest, SyncResponse,
 };
 use doorstep_core::*;
-use doorstep_tests::{ServerProcess, phone, prepare_server_data, quick_config, sync_now};
 
 fn request(push: Vec<DocChanges>) -> SyncRequest {
     SyncRequest {
@@ -61,17 +60,15 @@ impl Http {
 
 #[test]
 fn bad_bodies_get_clear_refusals_and_change_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("server");
-    let town = prepare_server_data(&data, &small_town());
-    let server = ServerProcess::start(&server_exe(), &data);
+    let v = village();
+    let data = &v.data;
     let http = Http {
         runtime: tokio::runtime::Runtime::new().unwrap(),
         client: reqwest::Client::new(),
-        url: server.url.clone(),
+        url: v.server.url.clone(),
     };
     assert_eq!(http.get("/healthz"), (200, "ok".to_string()));
-    let before = journal_shape(&data);
+    let before = journal_shape(data);
     let text = |body: &[u8]| String::from_utf8_lossy(body).into_owned();
 
     let (status, body) = http.post(b"hello, server".to_vec());
@@ -108,15 +105,15 @@ fn bad_bodies_get_clear_refusals_and_change_nothing() {
     let (status, body) = http.post(undecodable);
     assert_eq!(status, 400);
     assert!(text(&body).contains("变更无法解析"), "{}", text(&body));
-    assert_eq!(journal_shape(&data), before, "nothing was stored");
+    assert_eq!(journal_shape(data), before, "nothing was stored");
 
     // A real automerge change that is not a household document: that household is refused,
     // the other household in the same push is stored.
     let mut bogus = automerge::AutoCommit::new();
     bogus.put(automerge::ROOT, "hello", "world").unwrap();
     bogus.commit();
-    let a = phone(&dir.path().join("a.db"), &person(&town, Role::Agent), now());
-    sync_now(&a, quick_config(&server.url, &scope())).unwrap();
+    let a = &v.agent;
+    v.sync(a);
     let hh = a.household_ids().unwrap()[0].clone();
     a.update_household(
         &hh,
@@ -149,11 +146,11 @@ fn bad_bodies_get_clear_refusals_and_change_nothing() {
     );
     assert_eq!(response.acks[1].status, AckStatus::Stored);
     assert_eq!(
-        journal_shape(&data).0,
+        journal_shape(data).0,
         before.0 + good_push.changes.len() as i64
     );
     assert_eq!(
-        journal_rows(&data, "forged-client"),
+        journal_rows(data, "forged-client"),
         good_push.changes.len() as i64
     );
 }

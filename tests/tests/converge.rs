@@ -8,7 +8,6 @@ use std::sync::Arc;
 
 use common::*;
 use doorstep_core::*;
-use doorstep_tests::{ServerProcess, phone, prepare_server_data, quick_config, sync_now};
 
 #[derive(Debug, Clone, Copy)]
 enum Turn {
@@ -21,18 +20,10 @@ enum Turn {
 }
 
 fn run(order: &[Turn]) {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("server");
-    let town = prepare_server_data(&data, &small_town());
-    let mut server = ServerProcess::start(&server_exe(), &data);
-    let a = phone(&dir.path().join("a.db"), &person(&town, Role::Agent), now());
-    let b = phone(
-        &dir.path().join("b.db"),
-        &person(&town, Role::VillageHead),
-        now(),
-    );
+    let mut v = village();
+    let (a, b) = (Arc::clone(&v.agent), Arc::clone(&v.head));
     for p in [&a, &b] {
-        sync_now(p, quick_config(&server.url, &scope())).unwrap();
+        v.sync(p);
         assert_eq!(p.household_ids().unwrap().len(), 12);
     }
     let hh = a.household_ids().unwrap()[0].clone();
@@ -58,8 +49,8 @@ fn run(order: &[Turn]) {
         None,
     )
     .unwrap();
-    sync_now(&a, quick_config(&server.url, &scope())).unwrap();
-    sync_now(&b, quick_config(&server.url, &scope())).unwrap();
+    v.sync(&a);
+    v.sync(&b);
 
     // Apart: the agent changes the phone and delivers; the head changes the address, the same
     // phone, and cancels the job.
@@ -104,11 +95,11 @@ fn run(order: &[Turn]) {
     )
     .unwrap();
 
-    let hub_edit = |server: &mut ServerProcess| {
-        server.terminate();
+    let hub_edit = |v: &mut Village| {
+        v.server.terminate();
         {
-            let store = doorstep_sync_server::open_server_store(&data).unwrap();
-            store.sign_in(person(&town, Role::TownStaff)).unwrap();
+            let store = doorstep_sync_server::open_server_store(&v.data).unwrap();
+            store.sign_in(person(&v.town, Role::TownStaff)).unwrap();
             store
                 .update_member(&member, phone_patch("13655556666"))
                 .unwrap();
@@ -122,7 +113,7 @@ fn run(order: &[Turn]) {
                 )
                 .unwrap();
         }
-        server.restart();
+        v.server.restart();
     };
     // The phone numbers still contested at the end: the hub's edit overrides the values it had
     // already received, and stands concurrently with the ones still on the phones.
@@ -135,15 +126,15 @@ fn run(order: &[Turn]) {
     for turn in order {
         match turn {
             Turn::Agent => {
-                sync_now(&a, quick_config(&server.url, &scope())).unwrap();
+                v.sync(&a);
                 agent_synced = true;
             }
             Turn::Head => {
-                sync_now(&b, quick_config(&server.url, &scope())).unwrap();
+                v.sync(&b);
                 head_synced = true;
             }
             Turn::Hub if !hub_done => {
-                hub_edit(&mut server);
+                hub_edit(&mut v);
                 hub_done = true;
                 expected.retain(|(_, role)| match role {
                     Some(Role::Agent) => !agent_synced,
@@ -157,10 +148,10 @@ fn run(order: &[Turn]) {
     expected.sort();
     // Everyone catches up.
     for p in [&a, &b, &a] {
-        sync_now(p, quick_config(&server.url, &scope())).unwrap();
+        v.sync(p);
     }
-    server.terminate();
-    let hub = Arc::new(doorstep_sync_server::open_server_store(&data).unwrap());
+    v.server.terminate();
+    let hub = Arc::new(doorstep_sync_server::open_server_store(&v.data).unwrap());
 
     for id in a.household_ids().unwrap() {
         let expected = hub.household(&id).unwrap();

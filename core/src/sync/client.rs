@@ -190,13 +190,7 @@ async fn run(
             device: device.clone(),
             scope: config.scope.clone(),
             position,
-            push: pushes
-                .iter()
-                .map(|p| DocChanges {
-                    household_id: p.household_id.clone(),
-                    changes: p.changes.clone(),
-                })
-                .collect(),
+            push: pushes.iter().map(DocChanges::from).collect(),
             want_snapshots,
             budget: config.budget_bytes,
         };

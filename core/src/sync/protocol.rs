@@ -81,6 +81,15 @@ pub struct DocChanges {
     pub changes: Vec<Vec<u8>>,
 }
 
+impl From<&crate::store::PendingPush> for DocChanges {
+    fn from(push: &crate::store::PendingPush) -> Self {
+        DocChanges {
+            household_id: push.household_id.clone(),
+            changes: push.changes.clone(),
+        }
+    }
+}
+
 /// A whole household document, compacted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Snapshot {

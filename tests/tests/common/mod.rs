@@ -64,3 +64,49 @@ pub fn journal_shape(data: &Path) -> (i64, i64) {
     )
     .unwrap()
 }
+
+/// A village on a real server process, with the agent's and the village head's phones
+/// (opened and signed in, not yet synced).
+pub struct Village {
+    pub dir: tempfile::TempDir,
+    pub data: PathBuf,
+    pub town: DemoTown,
+    pub server: doorstep_tests::ServerProcess,
+    pub agent: std::sync::Arc<doorstep_core::Store>,
+    pub head: std::sync::Arc<doorstep_core::Store>,
+}
+
+pub fn village() -> Village {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("server");
+    let (town, _) = doorstep_tests::prepare_server_data(&data, &small_town());
+    let server = doorstep_tests::ServerProcess::start(&server_exe(), &data);
+    let agent = doorstep_tests::phone(&dir.path().join("a.db"), &person(&town, Role::Agent), now());
+    let head = doorstep_tests::phone(
+        &dir.path().join("b.db"),
+        &person(&town, Role::VillageHead),
+        now(),
+    );
+    Village {
+        dir,
+        data,
+        town,
+        server,
+        agent,
+        head,
+    }
+}
+
+impl Village {
+    /// Syncs a phone with the server, failing the test on error.
+    pub fn sync(
+        &self,
+        phone: &std::sync::Arc<doorstep_core::Store>,
+    ) -> doorstep_core::sync::SyncReport {
+        doorstep_tests::sync_now(
+            phone,
+            doorstep_tests::quick_config(&self.server.url, &scope()),
+        )
+        .unwrap()
+    }
+}
