@@ -150,7 +150,10 @@ fn run(order: &[Turn]) {
     for p in [&a, &b, &a] {
         v.sync(p);
     }
-    v.server.terminate();
+    assert!(
+        v.server.terminate().success(),
+        "SIGTERM stops the server cleanly"
+    );
     let hub = Arc::new(doorstep_sync_server::open_server_store(&v.data).unwrap());
 
     for id in a.household_ids().unwrap() {

@@ -163,3 +163,73 @@ fn a_noop_sync_is_one_small_round_trip() {
         report.progress
     );
 }
+
+/// Records every progress report.
+#[derive(Default)]
+struct Reports(std::sync::Mutex<Vec<doorstep_core::sync::SyncProgress>>);
+
+impl doorstep_core::sync::ProgressListener for Reports {
+    fn on_progress(&self, progress: &doorstep_core::sync::SyncProgress) {
+        self.0.lock().unwrap().push(progress.clone());
+    }
+}
+
+#[test]
+fn progress_is_reported_each_round_and_a_cancelled_sync_keeps_what_it_had() {
+    let v = village();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let reports = Arc::new(Reports::default());
+    let mut config = quick_config(&v.server.url, &scope());
+    config.budget_bytes = 4096;
+    let report = runtime
+        .block_on(sync::sync(
+            Arc::clone(&v.agent),
+            config.clone(),
+            Some(reports.clone()),
+            sync::CancellationToken::new(),
+        ))
+        .unwrap();
+    let seen = reports.0.lock().unwrap().clone();
+    assert!(
+        seen.len() > 2,
+        "a small budget takes several rounds: {}",
+        seen.len()
+    );
+    assert_eq!(seen.len() as u32, report.progress.rounds);
+    for pair in seen.windows(2) {
+        assert!(pair[1].documents_received >= pair[0].documents_received);
+        assert!(pair[1].bytes_received > pair[0].bytes_received);
+    }
+    let last = seen.last().unwrap();
+    assert_eq!(last.documents_received, 12);
+    assert!(last.documents_total >= last.documents_received);
+    assert!(
+        seen[0].documents_total >= 12,
+        "the total is known from the first round"
+    );
+
+    // A sync cancelled before it starts changes nothing and says so.
+    let hh = v.agent.household_ids().unwrap()[0].clone();
+    visit(&v.agent, &hh, 1);
+    let cancel = sync::CancellationToken::new();
+    cancel.cancel();
+    let err = runtime
+        .block_on(sync::sync(Arc::clone(&v.agent), config, None, cancel))
+        .unwrap_err();
+    assert!(matches!(err, sync::SyncError::Cancelled));
+    let status = v.agent.sync_status().unwrap();
+    assert_eq!(status.pending_changes, 1);
+    assert_eq!(
+        status.last_error.as_deref(),
+        Some("同步已取消，已完成的部分已保存")
+    );
+    assert_eq!(
+        v.agent.household_sync_state(&hh).unwrap(),
+        HouseholdSyncState::Pending { local_changes: 1 }
+    );
+    v.sync(&v.agent);
+    assert_eq!(
+        v.agent.household_sync_state(&hh).unwrap(),
+        HouseholdSyncState::Synced
+    );
+}

@@ -80,7 +80,8 @@ pub(crate) fn note_local(conn: &Connection, household_id: &str, changes: usize) 
     conn.prepare_cached(
         "INSERT INTO sync_state (household_id, acked_heads, local_changes) VALUES (?1, x'', ?2)
          ON CONFLICT (household_id) DO UPDATE
-            SET local_changes = local_changes + excluded.local_changes, rejected_reason = NULL",
+            SET local_changes = local_changes + excluded.local_changes,
+                rejected_reason = CASE WHEN excluded.local_changes > 0 THEN NULL ELSE rejected_reason END",
     )?
     .execute(params![household_id, changes as i64])?;
     Ok(())
