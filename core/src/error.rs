@@ -85,6 +85,12 @@ pub enum CoreError {
         /// The id that was asked for.
         id: String,
     },
+    /// A user tried to write what their role or villages do not allow.
+    #[error("没有权限：{reason}")]
+    Forbidden {
+        /// What was refused.
+        reason: String,
+    },
     /// An edit was attempted before a user signed in on this device.
     #[error("请先登录：本设备还没有登录的用户，无法记录是谁办理的")]
     NotSignedIn,

@@ -6,9 +6,12 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
-use doorstep_core::sync::{CancellationToken, ProgressListener, SyncConfig, SyncProgress, sync};
-use doorstep_core::{Store, StoreOptions};
+use doorstep_core::sync::{
+    CancellationToken, ProgressListener, SyncConfig, SyncProgress, enroll, sync,
+};
+use doorstep_core::{Region, RegionTier, Role, Store, StoreOptions, User};
 
+use crate::accounts::Accounts;
 use crate::{demo, http};
 
 #[derive(Parser)]
@@ -41,18 +44,76 @@ enum Command {
         #[arg(long, default_value_t = 2025)]
         seed: u64,
     },
-    /// 模拟一台代办员手机：与服务器同步一次本地库，并显示结果。
+    /// 模拟一台代办员手机：（首次用登记码登记后）与服务器同步一次本地库，并显示结果。
     SyncClient {
         /// 服务器地址。
         #[arg(long, default_value = "http://127.0.0.1:8080")]
         server: String,
-        /// 负责的村（可重复）。
-        #[arg(long, required = true)]
-        village: Vec<String>,
+        /// 首次使用时的登记码（镇便民服务中心发放，24小时内有效）。
+        #[arg(long)]
+        code: Option<String>,
         /// 手机本地库文件。
         #[arg(long)]
         store: PathBuf,
     },
+    /// 管理账户：地区、用户、登记码、设备和审计日志。
+    Admin {
+        /// 数据目录。
+        #[arg(long, default_value = "./doorstep-data")]
+        data: PathBuf,
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// 新增或修改地区（区、镇、村、组）。
+    AddRegion {
+        /// 编号。
+        #[arg(long)]
+        id: String,
+        /// 名称。
+        #[arg(long)]
+        name: String,
+        /// 层级：district、town、village、group。
+        #[arg(long)]
+        tier: String,
+        /// 上级地区编号。
+        #[arg(long)]
+        parent: Option<String>,
+    },
+    /// 新增或修改用户，并发放一个登记码。
+    AddUser {
+        /// 编号。
+        #[arg(long)]
+        id: String,
+        /// 姓名。
+        #[arg(long)]
+        name: String,
+        /// 角色：agent、village_head、town_staff、district。
+        #[arg(long)]
+        role: String,
+        /// 负责的地区（可重复）。
+        #[arg(long, required = true)]
+        region: Vec<String>,
+    },
+    /// 为已有用户发放新的登记码（24小时内有效，只能用一次）。
+    IssueCode {
+        /// 用户编号。
+        #[arg(long)]
+        user: String,
+    },
+    /// 列出已登记的设备。
+    Devices,
+    /// 注销一台设备：它的令牌立即失效。
+    Revoke {
+        /// 设备编号。
+        #[arg(long)]
+        device: String,
+    },
+    /// 显示审计日志。
+    Audit,
 }
 
 /// Parses the command line and runs it.
@@ -84,17 +145,72 @@ pub fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> Result<(), String> {
     match cli.command {
-        Command::Serve { listen, data } => {
-            let store = open_server_store(&data)?;
-            serve(listen, store).await
-        }
+        Command::Serve { listen, data } => serve(listen, open_server(&data)?).await,
         Command::Demo { listen, data, seed } => demo::run(listen, &data, seed).await,
         Command::SyncClient {
             server,
-            village,
+            code,
             store,
-        } => sync_client(&server, village, &store).await,
+        } => sync_client(&server, code.as_deref(), &store).await,
+        Command::Admin { data, command } => admin(&data, command),
     }
+}
+
+/// Opens the server's store and accounts in the data directory.
+pub fn open_server(data: &Path) -> Result<http::AppState, String> {
+    let store = open_server_store(data)?;
+    let accounts = Accounts::open(data).map_err(|e| e.to_string())?;
+    Ok(http::AppState {
+        store,
+        accounts: Arc::new(accounts),
+    })
+}
+
+fn admin(data: &Path, command: AdminCommand) -> Result<(), String> {
+    std::fs::create_dir_all(data).map_err(|e| format!("无法创建数据目录 {}：{e}", data.display()))?;
+    let accounts = Accounts::open(data).map_err(|e| e.to_string())?;
+    let now = chrono::Utc::now();
+    let text = |e: crate::accounts::AccountError| e.to_string();
+    match command {
+        AdminCommand::AddRegion { id, name, tier, parent } => {
+            let tier = RegionTier::from_code(&tier).ok_or(format!("未知层级 {tier}"))?;
+            accounts
+                .put_region(&Region { id: id.clone(), name, tier, parent_id: parent })
+                .map_err(text)?;
+            println!("已保存地区 {id}");
+        }
+        AdminCommand::AddUser { id, name, role, region } => {
+            let role = Role::from_code(&role).ok_or(format!("未知角色 {role}"))?;
+            accounts
+                .put_user(&User { id: id.clone(), name, role, region_ids: region })
+                .map_err(text)?;
+            let code = accounts.issue_code(&id, now).map_err(text)?;
+            println!("已保存用户 {id}；登记码 {code}（24小时内有效，只能用一次）");
+        }
+        AdminCommand::IssueCode { user } => {
+            let code = accounts.issue_code(&user, now).map_err(text)?;
+            println!("登记码 {code}（24小时内有效，只能用一次）");
+        }
+        AdminCommand::Devices => {
+            for d in accounts.devices().map_err(text)? {
+                let state = match d.revoked_at {
+                    Some(t) => format!("已注销 {t}"),
+                    None => "有效".to_string(),
+                };
+                println!("{}  {}  {}  登记于 {}  {}", d.device_id, d.user_id, d.name, d.enrolled_at, state);
+            }
+        }
+        AdminCommand::Revoke { device } => {
+            accounts.revoke(&device, now).map_err(text)?;
+            println!("已注销设备 {device}");
+        }
+        AdminCommand::Audit => {
+            for (at, user, device, household, action, detail) in accounts.audit_log().map_err(text)? {
+                println!("{at}  {user}  {device}  {household}  {action}  {detail}");
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Opens (creating if needed) the server's journaled store in the data directory.
@@ -112,13 +228,11 @@ pub fn open_server_store(data: &Path) -> Result<Arc<Store>, String> {
 }
 
 /// Binds and serves until SIGTERM or Ctrl-C.
-async fn serve(listen: SocketAddr, store: Arc<Store>) -> Result<(), String> {
+async fn serve(listen: SocketAddr, state: http::AppState) -> Result<(), String> {
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .map_err(|e| format!("无法监听 {listen}：{e}"))?;
-    http::serve(listener, http::AppState { store })
-        .await
-        .map_err(|e| e.to_string())
+    http::serve(listener, state).await.map_err(|e| e.to_string())
 }
 
 /// Prints each round's progress as a line.
@@ -138,10 +252,21 @@ impl ProgressListener for PrintProgress {
     }
 }
 
-async fn sync_client(server: &str, villages: Vec<String>, path: &Path) -> Result<(), String> {
+async fn sync_client(server: &str, code: Option<&str>, path: &Path) -> Result<(), String> {
     let store = Arc::new(Store::open(path).map_err(|e| e.to_string())?);
+    if let Some(code) = code {
+        let answer = enroll(Arc::clone(&store), server, code, "命令行模拟手机")
+            .await
+            .map_err(|e| e.to_string())?;
+        println!(
+            "已登记：{}（{}），负责 {}",
+            answer.user.name,
+            answer.user.role.label(),
+            answer.villages.join("、")
+        );
+    }
     println!("正在与 {server} 同步 {} …", path.display());
-    let config = SyncConfig::new(server, villages.clone());
+    let config = SyncConfig::new(server, Vec::new());
     let report = sync(
         Arc::clone(&store),
         config,

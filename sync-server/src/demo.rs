@@ -6,28 +6,33 @@ use std::path::Path;
 use std::sync::Arc;
 
 use doorstep_core::demo::{DemoOptions, DemoTown, generate};
-use doorstep_core::sync::{CancellationToken, SyncConfig, sync};
+use doorstep_core::sync::{CancellationToken, SyncConfig, enroll, sync};
 use doorstep_core::{
     FixedClock, JobState, JobStep, MemberPatch, Role, Store, VisitOutcome, VisitRecord,
 };
 
+use crate::accounts::Accounts;
 use crate::http;
 
 /// Starts the demo: fills the data directory on first use, serves, runs the simulated agents.
 pub async fn run(listen: SocketAddr, data: &Path, seed: u64) -> Result<(), String> {
-    let store = crate::cli::open_server_store(data)?;
+    let state = crate::cli::open_server(data)?;
     let options = DemoOptions {
         seed,
         ..DemoOptions::default()
     };
     let town = generate(&options).map_err(|e| e.to_string())?;
-    let fresh = store.household_ids().map_err(|e| e.to_string())?.is_empty();
+    let fresh = state.store.household_ids().map_err(|e| e.to_string())?.is_empty();
     if fresh {
-        println!(
-            "正在写入演示乡镇（种子 {seed}）：{} 户 …",
-            town.households.len()
-        );
-        store
+        println!("正在写入演示乡镇（种子 {seed}）：{} 户 …", town.households.len());
+        for region in &town.regions {
+            state.accounts.put_region(region).map_err(|e| e.to_string())?;
+        }
+        for person in &town.users {
+            state.accounts.put_user(&person.user).map_err(|e| e.to_string())?;
+        }
+        state
+            .store
             .import_documents_from("demo", town.households.clone())
             .map_err(|e| e.to_string())?;
     } else {
@@ -36,20 +41,12 @@ pub async fn run(listen: SocketAddr, data: &Path, seed: u64) -> Result<(), Strin
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .map_err(|e| format!("无法监听 {listen}：{e}"))?;
-    let url = format!(
-        "http://{}",
-        listener.local_addr().map_err(|e| e.to_string())?
-    );
-    let server = tokio::spawn(http::serve(
-        listener,
-        http::AppState {
-            store: Arc::clone(&store),
-        },
-    ));
+    let url = format!("http://{}", listener.local_addr().map_err(|e| e.to_string())?);
+    let server = tokio::spawn(http::serve(listener, state.clone()));
     if fresh {
-        simulate_agents(&town, &options, &data.join("phones"), &url).await?;
+        simulate_agents(&town, &options, &data.join("phones"), &url, &state.accounts).await?;
     }
-    print_guide(&town, &store, &url, data)?;
+    print_guide(&town, &state, &url, data)?;
     server
         .await
         .map_err(|e| e.to_string())?
@@ -63,6 +60,7 @@ async fn simulate_agents(
     options: &DemoOptions,
     phones: &Path,
     url: &str,
+    accounts: &Accounts,
 ) -> Result<(), String> {
     std::fs::create_dir_all(phones).map_err(|e| e.to_string())?;
     let today = options
@@ -83,8 +81,12 @@ async fn simulate_agents(
                 Store::open_with_clock(&path, Arc::new(FixedClock(today)))
                     .map_err(|e| e.to_string())?,
             );
-            phone
-                .sign_in(person.user.clone())
+            let code = accounts
+                .issue_code(&person.user.id, chrono::Utc::now())
+                .map_err(|e| e.to_string())?;
+            let name = format!("{}的手机", person.user.name);
+            enroll(Arc::clone(&phone), url, &code, &name)
+                .await
                 .map_err(|e| e.to_string())?;
             sync(
                 Arc::clone(&phone),
@@ -179,37 +181,40 @@ fn offline_edits(
     Ok(edits + 1)
 }
 
-fn print_guide(town: &DemoTown, store: &Store, url: &str, data: &Path) -> Result<(), String> {
-    let households = store.household_ids().map_err(|e| e.to_string())?.len();
-    let conflicts: usize = store
-        .household_ids()
-        .map_err(|e| e.to_string())?
+fn print_guide(town: &DemoTown, state: &http::AppState, url: &str, data: &Path) -> Result<(), String> {
+    let store = &state.store;
+    let households = store.household_ids().map_err(|e| e.to_string())?;
+    let conflicts: usize = households
         .iter()
         .map(|id| store.conflicts(id).map(|c| c.len()).unwrap_or(0))
         .sum();
     println!();
     println!("家门口办 同步服务器（演示乡镇）已启动：{url}");
     println!(
-        "  数据目录：{}（{households} 户，待镇中心处理的冲突字段 {conflicts} 个）",
-        data.display()
+        "  数据目录：{}（{} 户，待镇中心处理的冲突字段 {conflicts} 个）",
+        data.display(),
+        households.len()
     );
     println!("  健康检查：curl {url}/healthz");
     println!("  各村：");
     for village in town.villages() {
         let agent = town
-            .user(doorstep_core::Role::Agent, &village.id)
+            .user(Role::Agent, &village.id)
             .map(|u| u.user.name.as_str())
             .unwrap_or("-");
         println!("    {} {}（代办员 {agent}）", village.id, village.name);
     }
-    println!("  用一台模拟手机同步一个村：");
-    println!(
-        "    cargo run --release -p doorstep-sync-server -- sync-client --server {url} --village {} --store ./phone.db",
-        town.villages()
-            .next()
-            .map(|v| v.id.as_str())
-            .unwrap_or("sanzhang-v01")
-    );
+    if let Some(agent) = town.villages().next().and_then(|v| town.user(Role::Agent, &v.id)) {
+        let code = state
+            .accounts
+            .issue_code(&agent.user.id, chrono::Utc::now())
+            .map_err(|e| e.to_string())?;
+        println!("  用一台模拟手机以代办员 {} 的身份登记并同步（登记码24小时内有效，只能用一次）：", agent.user.name);
+        println!(
+            "    cargo run --release -p doorstep-sync-server -- sync-client --server {url} --code {code} --store ./phone.db"
+        );
+        println!("  之后再同步：去掉 --code 即可。新登记码：cargo run --release -p doorstep-sync-server -- admin --data {} issue-code --user {}", data.display(), agent.user.id);
+    }
     println!("  按 Ctrl-C 停止服务器。");
     Ok(())
 }

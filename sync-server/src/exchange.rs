@@ -5,7 +5,10 @@ use automerge::Change;
 use doorstep_core::sync::protocol::{
     self, Ack, AckStatus, DocChanges, Position, ProtocolError, Snapshot, SyncRequest, SyncResponse,
 };
+use doorstep_core::domain::access::check_write;
 use doorstep_core::{ApplyOutcome, CoreError, IncomingChanges, Store};
+
+use crate::accounts::Session;
 use thiserror::Error;
 
 /// The most bytes of changes and snapshots one response carries, whatever the device asks.
@@ -29,6 +32,9 @@ pub enum ExchangeError {
         /// The decoder's message.
         reason: String,
     },
+    /// The token belongs to another device.
+    #[error("登记令牌属于另一台设备，请在本机重新登记")]
+    WrongDevice,
     /// The server's store failed.
     #[error("服务器存储出错：{0}")]
     Store(#[from] CoreError),
@@ -40,38 +46,42 @@ impl ExchangeError {
         match self {
             ExchangeError::Protocol(ProtocolError::TooLarge { .. }) => 413,
             ExchangeError::Protocol(_) | ExchangeError::UndecodableChange { .. } => 400,
+            ExchangeError::WrongDevice => 401,
             ExchangeError::Store(_) => 500,
         }
     }
 }
 
-/// What an exchange did, for the log.
+/// What an exchange did, for the log and the audit trail.
 #[derive(Debug, Default)]
 pub struct ExchangeSummary {
-    /// The device.
-    pub device: String,
-    /// Households pushed.
-    pub pushed: usize,
-    /// Of those, refused.
-    pub rejected: usize,
-    /// Households sent back (changes or snapshots).
-    pub sent: usize,
+    /// Households pushed and stored, with what was stored.
+    pub stored: Vec<(String, String)>,
+    /// Households pushed and refused, with the reason.
+    pub refused: Vec<(String, String)>,
+    /// Households sent to the device (changes or snapshots).
+    pub sent: Vec<(String, String)>,
 }
 
-/// Handles one request body and returns the response body.
-pub fn handle(store: &Store, body: &[u8]) -> Result<(Vec<u8>, ExchangeSummary), ExchangeError> {
-    let request: SyncRequest = protocol::decode(body)?;
+/// Handles one request body from an authenticated device and returns the response body. The
+/// scope is the session's, whatever the request names; every pushed household is checked with
+/// the core's access rules before it is stored.
+pub fn handle(store: &Store, body: &[u8], session: &Session) -> Result<(Vec<u8>, ExchangeSummary), ExchangeError> {
+    let mut request: SyncRequest = protocol::decode(body)?;
+    if request.device != session.device_id {
+        return Err(ExchangeError::WrongDevice);
+    }
+    request.scope = session.villages.clone();
     check_changes_decode(&request.push)?;
-    let mut summary = ExchangeSummary {
-        device: request.device.clone(),
-        pushed: request.push.len(),
-        ..ExchangeSummary::default()
-    };
-    let acks = store_push(store, &request)?;
-    summary.rejected = acks
-        .iter()
-        .filter(|a| matches!(a.status, AckStatus::Rejected { .. }))
-        .count();
+    let mut summary = ExchangeSummary::default();
+    let acks = store_push(store, &request, session)?;
+    for (ack, push) in acks.iter().zip(&request.push) {
+        match &ack.status {
+            AckStatus::Rejected { reason } => summary.refused.push((ack.household_id.clone(), reason.clone())),
+            AckStatus::Stored => summary.stored.push((ack.household_id.clone(), format!("{} 条变更", push.changes.len()))),
+            AckStatus::MissingDependencies => {}
+        }
+    }
     let budget = (request.budget as usize).clamp(1, MAX_BUDGET);
     let mut response = SyncResponse {
         acks,
@@ -83,12 +93,7 @@ pub fn handle(store: &Store, body: &[u8]) -> Result<(Vec<u8>, ExchangeSummary), 
     let mut used = add_wanted_snapshots(store, &request, &mut response)?;
     match &request.position {
         Position::Changes { cursor } => {
-            let page = store.journal_since(
-                *cursor,
-                &request.scope,
-                &request.device,
-                budget.saturating_sub(used),
-            )?;
+            let page = store.journal_since(*cursor, &request.scope, &request.device, budget.saturating_sub(used))?;
             response.changes = page
                 .changes
                 .into_iter()
@@ -97,9 +102,7 @@ pub fn handle(store: &Store, body: &[u8]) -> Result<(Vec<u8>, ExchangeSummary), 
                     changes: c.changes,
                 })
                 .collect();
-            response.next = Position::Changes {
-                cursor: page.cursor,
-            };
+            response.next = Position::Changes { cursor: page.cursor };
             response.remaining = page.remaining;
         }
         Position::Snapshots { base, after } => {
@@ -140,7 +143,8 @@ pub fn handle(store: &Store, body: &[u8]) -> Result<(Vec<u8>, ExchangeSummary), 
             }
         }
     }
-    summary.sent = response.changes.len() + response.snapshots.len();
+    summary.sent.extend(response.changes.iter().map(|c| (c.household_id.clone(), format!("{} 条变更", c.changes.len()))));
+    summary.sent.extend(response.snapshots.iter().map(|s| (s.household_id.clone(), "整户快照".to_string())));
     Ok((protocol::encode(&response), summary))
 }
 
@@ -161,8 +165,9 @@ fn check_changes_decode(push: &[DocChanges]) -> Result<(), ExchangeError> {
     Ok(())
 }
 
-/// Stores the pushed households in one transaction and acknowledges each.
-fn store_push(store: &Store, request: &SyncRequest) -> Result<Vec<Ack>, ExchangeError> {
+/// Stores the pushed households in one transaction, each checked with the access rules, and
+/// acknowledges each.
+fn store_push(store: &Store, request: &SyncRequest, session: &Session) -> Result<Vec<Ack>, ExchangeError> {
     if request.push.is_empty() {
         return Ok(Vec::new());
     }
@@ -174,7 +179,8 @@ fn store_push(store: &Store, request: &SyncRequest) -> Result<Vec<Ack>, Exchange
             changes: d.changes.clone(),
         })
         .collect();
-    let outcomes = store.apply_changes_from(&request.device, batch)?;
+    let guard = |before: Option<&_>, after: &_| check_write(&session.user, &session.villages, before, after);
+    let outcomes = store.apply_changes_checked(&request.device, batch, &guard)?;
     Ok(request
         .push
         .iter()

@@ -12,7 +12,12 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use doorstep_core::Store;
-use doorstep_core::sync::protocol::{CONTENT_TYPE, MAX_BODY_BYTES, SYNC_PATH};
+use axum::http::HeaderMap;
+use doorstep_core::sync::protocol::{
+    CONTENT_TYPE, ENROLL_PATH, EnrollRequest, EnrollResponse, MAX_BODY_BYTES, SYNC_PATH,
+};
+
+use crate::accounts::{AccountError, Accounts, Session};
 use tokio::net::TcpListener;
 
 use crate::exchange;
@@ -22,6 +27,8 @@ use crate::exchange;
 pub struct AppState {
     /// The server's store (journaled).
     pub store: Arc<Store>,
+    /// Users, devices and the audit log.
+    pub accounts: Arc<Accounts>,
 }
 
 /// The routes.
@@ -29,6 +36,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route(SYNC_PATH, post(sync))
+        .route(ENROLL_PATH, post(enroll))
         .with_state(state)
 }
 
@@ -45,15 +53,66 @@ fn text(status: StatusCode, message: impl Into<String>) -> Response {
     response
 }
 
-async fn sync(State(state): State<AppState>, body: Body) -> Response {
+/// The session behind the request's bearer token.
+fn session(state: &AppState, headers: &HeaderMap) -> Result<Session, Response> {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    state.accounts.authenticate(token.trim()).map_err(|err| {
+        let status = match err {
+            AccountError::BadToken => StatusCode::UNAUTHORIZED,
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        tracing::warn!(status = status.as_u16(), error = %err, "sync without a valid token");
+        text(status, err.to_string())
+    })
+}
+
+async fn enroll(State(state): State<AppState>, body: Body) -> Response {
+    let Ok(bytes) = to_bytes(body, 64 * 1024).await else {
+        return text(StatusCode::PAYLOAD_TOO_LARGE, "登记请求过大");
+    };
+    let request: EnrollRequest = match serde_json::from_slice(&bytes) {
+        Ok(r) => r,
+        Err(e) => return text(StatusCode::BAD_REQUEST, format!("登记请求格式不对：{e}")),
+    };
+    let accounts = Arc::clone(&state.accounts);
+    let result = tokio::task::spawn_blocking(move || {
+        accounts.enroll(&request.code, &request.device, &request.device_name, chrono::Utc::now())
+    })
+    .await;
+    match result {
+        Ok(Ok((token, session))) => {
+            tracing::info!(user = %session.user.id, device = %session.device_id, "device enrolled");
+            let answer = EnrollResponse {
+                token,
+                user: session.user,
+                villages: session.villages,
+            };
+            (StatusCode::OK, axum::Json(answer)).into_response()
+        }
+        Ok(Err(err @ AccountError::BadCode)) => {
+            tracing::warn!("enrollment with a bad code");
+            text(StatusCode::UNAUTHORIZED, err.to_string())
+        }
+        Ok(Err(err @ AccountError::Invalid(_))) => text(StatusCode::BAD_REQUEST, err.to_string()),
+        Ok(Err(err)) => text(StatusCode::INTERNAL_SERVER_ERROR, err.to_string()),
+        Err(_) => text(StatusCode::INTERNAL_SERVER_ERROR, "服务器内部错误，请稍后重试"),
+    }
+}
+
+async fn sync(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
     let started = Instant::now();
+    let session = match session(&state, &headers) {
+        Ok(session) => session,
+        Err(response) => return response,
+    };
     let bytes = match to_bytes(body, MAX_BODY_BYTES).await {
         Ok(bytes) => bytes,
         Err(_) => {
-            tracing::warn!(
-                limit = MAX_BODY_BYTES,
-                "sync request too large or cut short"
-            );
+            tracing::warn!(limit = MAX_BODY_BYTES, "sync request too large or cut short");
             return text(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 format!("同步请求过大（上限 {MAX_BODY_BYTES} 字节）或传输中断，请分批同步"),
@@ -61,15 +120,26 @@ async fn sync(State(state): State<AppState>, body: Body) -> Response {
         }
     };
     let received = bytes.len();
-    let store = Arc::clone(&state.store);
-    let result = tokio::task::spawn_blocking(move || exchange::handle(&store, &bytes)).await;
+    let (store, accounts) = (Arc::clone(&state.store), Arc::clone(&state.accounts));
+    let result = tokio::task::spawn_blocking(move || {
+        let outcome = exchange::handle(&store, &bytes, &session);
+        if let Ok((_, summary)) = &outcome {
+            let now = chrono::Utc::now();
+            for (action, rows) in [("write", &summary.stored), ("refused", &summary.refused), ("read", &summary.sent)] {
+                accounts.audit(&session, action, rows, now).map_err(|e| e.to_string())?;
+            }
+        }
+        Ok::<_, String>((outcome, session))
+    })
+    .await;
     match result {
-        Ok(Ok((body, summary))) => {
+        Ok(Ok((Ok((body, summary)), session))) => {
             tracing::info!(
-                device = %summary.device,
-                pushed = summary.pushed,
-                rejected = summary.rejected,
-                sent = summary.sent,
+                user = %session.user.id,
+                device = %session.device_id,
+                stored = summary.stored.len(),
+                refused = summary.refused.len(),
+                sent = summary.sent.len(),
                 bytes_in = received,
                 bytes_out = body.len(),
                 ms = started.elapsed().as_millis() as u64,
@@ -81,17 +151,18 @@ async fn sync(State(state): State<AppState>, body: Body) -> Response {
                 .insert(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));
             response
         }
-        Ok(Err(err)) => {
+        Ok(Ok((Err(err), _))) => {
             let status = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::BAD_REQUEST);
             tracing::warn!(status = status.as_u16(), error = %err, bytes_in = received, "sync refused");
             text(status, err.to_string())
         }
+        Ok(Err(audit)) => {
+            tracing::error!(error = %audit, "audit log failed");
+            text(StatusCode::INTERNAL_SERVER_ERROR, "服务器审计日志写入失败，请稍后重试")
+        }
         Err(join) => {
             tracing::error!(error = %join, "sync handler failed");
-            text(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "服务器内部错误，请稍后重试",
-            )
+            text(StatusCode::INTERNAL_SERVER_ERROR, "服务器内部错误，请稍后重试")
         }
     }
 }

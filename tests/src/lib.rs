@@ -11,18 +11,45 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 
 use doorstep_core::demo::{DemoOptions, DemoTown, generate};
-use doorstep_core::sync::{CancellationToken, SyncConfig, SyncError, SyncReport, sync};
+use doorstep_core::sync::protocol::EnrollResponse;
+use doorstep_core::sync::{CancellationToken, SyncConfig, SyncError, SyncReport, enroll, sync};
+use doorstep_sync_server::accounts::Accounts;
+use doorstep_sync_server::http::AppState;
 use doorstep_core::{FixedClock, Store, User};
 
-/// Writes a generated town into `data/server.db`, the server's own journaled store, and
-/// returns the town and the open store.
-pub fn prepare_server_data(data: &Path, options: &DemoOptions) -> (DemoTown, Arc<Store>) {
+/// Writes a generated town into the data directory: its households into `server.db` (the
+/// server's journaled store) and its regions and people into `accounts.db`. Returns the town
+/// and the server's state (store and accounts).
+pub fn prepare_server_data(data: &Path, options: &DemoOptions) -> (DemoTown, AppState) {
     let town = generate(options).expect("demo town");
-    let store = doorstep_sync_server::open_server_store(data).expect("server store");
-    store
+    let state = doorstep_sync_server::cli::open_server(data).expect("server data");
+    for region in &town.regions {
+        state.accounts.put_region(region).expect("region");
+    }
+    for person in &town.users {
+        state.accounts.put_user(&person.user).expect("user");
+    }
+    state
+        .store
         .import_documents_from("demo", town.households.clone())
         .expect("import");
-    (town, store)
+    (town, state)
+}
+
+/// Enrolls a phone over HTTP with a fresh code for `user_id` (issued in the data directory's
+/// accounts, as hub staff would).
+pub fn enroll_phone(accounts: &Accounts, url: &str, phone: &Arc<Store>, user_id: &str) -> EnrollResponse {
+    let code = accounts.issue_code(user_id, chrono::Utc::now()).expect("code");
+    runtime()
+        .block_on(enroll(Arc::clone(phone), url, &code, "测试手机"))
+        .expect("enroll")
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
 }
 
 /// A sync server running as its own process on 127.0.0.1 (a free port).
@@ -128,16 +155,13 @@ pub struct InProcessServer {
 
 impl InProcessServer {
     /// Starts serving.
-    pub fn start(store: Arc<Store>) -> InProcessServer {
+    pub fn start(state: AppState) -> InProcessServer {
         let runtime = tokio::runtime::Runtime::new().expect("runtime");
         let listener = runtime
             .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
             .expect("bind");
         let url = format!("http://{}", listener.local_addr().expect("address"));
-        runtime.spawn(doorstep_sync_server::http::serve(
-            listener,
-            doorstep_sync_server::http::AppState { store },
-        ));
+        runtime.spawn(doorstep_sync_server::http::serve(listener, state));
         InProcessServer {
             url,
             _runtime: runtime,

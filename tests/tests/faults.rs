@@ -103,6 +103,7 @@ fn a_replayed_request_is_not_applied_twice() {
         runtime.block_on(async {
             let response = reqwest::Client::new()
                 .post(format!("{}{}", v.server.url, protocol::SYNC_PATH))
+                .bearer_auth(a.device_token().unwrap().unwrap())
                 .body(body.clone())
                 .send()
                 .await

@@ -2,6 +2,7 @@
 
 pub(crate) mod codes;
 
+pub mod access;
 pub mod catalogue;
 pub mod household;
 pub mod job;

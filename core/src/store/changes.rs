@@ -5,7 +5,7 @@ use automerge::ChangeHash;
 
 use super::persist::StoredDoc;
 use super::{Inner, Origin, Store};
-use crate::document::HouseholdDoc;
+use crate::document::{HouseholdData, HouseholdDoc};
 use crate::error::{CoreError, Result, not_found};
 
 /// Changes received for one household.
@@ -44,6 +44,10 @@ impl ApplyOutcome {
         matches!(self, ApplyOutcome::Applied { .. })
     }
 }
+
+/// A check of what received changes did to a household (before, if it was here, and after);
+/// an error refuses that household's changes. The sync server passes the access rules.
+pub type WriteGuard<'a> = &'a dyn Fn(Option<&HouseholdData>, &HouseholdData) -> Result<()>;
 
 /// What arrived for one household.
 pub(crate) enum Incoming {
@@ -94,16 +98,12 @@ impl Store {
     }
 
     /// Imports whole documents received from `origin` (a device id or a label).
-    pub fn import_documents_from(
-        &self,
-        origin: &str,
-        docs: Vec<HouseholdDoc>,
-    ) -> Result<Vec<ApplyOutcome>> {
+    pub fn import_documents_from(&self, origin: &str, docs: Vec<HouseholdDoc>) -> Result<Vec<ApplyOutcome>> {
         let batch = docs
             .into_iter()
             .map(|doc| Ok((doc.household_id()?, Incoming::Document(Box::new(doc)))))
             .collect::<Result<Vec<_>>>()?;
-        self.receive(origin, batch)
+        self.receive(origin, batch, &|_, _| Ok(()))
     }
 
     /// Applies received changes for many households in one transaction. Each household is
@@ -113,23 +113,30 @@ impl Store {
         self.apply_changes_from("peer", batch)
     }
 
-    /// Applies received changes from `origin` (a device id): what a sync server does with a
-    /// device's push. Journaled stores record the origin with each change.
-    pub fn apply_changes_from(
+    /// Applies received changes from `origin` (a device id). Journaled stores record the
+    /// origin with each change.
+    pub fn apply_changes_from(&self, origin: &str, batch: Vec<IncomingChanges>) -> Result<Vec<ApplyOutcome>> {
+        self.apply_changes_checked(origin, batch, &|_, _| Ok(()))
+    }
+
+    /// Like [`Store::apply_changes_from`], refusing each household whose changes `guard`
+    /// rejects: what a sync server does with a device's push.
+    pub fn apply_changes_checked(
         &self,
         origin: &str,
         batch: Vec<IncomingChanges>,
+        guard: WriteGuard<'_>,
     ) -> Result<Vec<ApplyOutcome>> {
         let batch = batch
             .into_iter()
             .map(|c| (c.household_id, Incoming::Changes(c.changes)))
             .collect();
-        self.receive(origin, batch)
+        self.receive(origin, batch, guard)
     }
 
-    fn receive(&self, origin: &str, batch: Vec<(String, Incoming)>) -> Result<Vec<ApplyOutcome>> {
+    fn receive(&self, origin: &str, batch: Vec<(String, Incoming)>, guard: WriteGuard<'_>) -> Result<Vec<ApplyOutcome>> {
         let mut inner = self.lock();
-        let merged = inner.merge_all(batch)?;
+        let merged = inner.merge_all(batch, guard)?;
         inner.commit_docs(merged.to_commit, Origin::Remote(origin))?;
         Ok(merged.outcomes.into_iter().map(|(_, o)| o).collect())
     }
@@ -139,39 +146,30 @@ impl Inner {
     /// Merges received data into each household's document, without committing. A changed
     /// document waits to be committed, an unchanged one goes back to the cache, a refused one
     /// is dropped (the stored copy is reloaded on next use).
-    pub(crate) fn merge_all(&mut self, batch: Vec<(String, Incoming)>) -> Result<Merged> {
+    pub(crate) fn merge_all(&mut self, batch: Vec<(String, Incoming)>, guard: WriteGuard<'_>) -> Result<Merged> {
         let mut merged = Merged {
             to_commit: Vec::new(),
             outcomes: Vec::with_capacity(batch.len()),
         };
         for (id, incoming) in batch {
-            let (mut stored, outcome) = match (self.take(&id)?, incoming) {
-                (Some(mut existing), Incoming::Changes(changes)) => {
-                    let outcome = merge(&mut existing, &id, &changes);
-                    (existing, outcome)
+            let (mut stored, before) = match self.take(&id)? {
+                Some(existing) => {
+                    let before = existing.doc.read().ok();
+                    (existing, before)
                 }
-                (Some(mut existing), Incoming::Document(mut doc)) => {
-                    let outcome = merge(&mut existing, &id, &doc.changes_since(&[]));
-                    (existing, outcome)
-                }
-                (None, Incoming::Changes(changes)) => {
-                    let mut fresh = StoredDoc::new(HouseholdDoc::empty(self.actor.clone()));
-                    let outcome = merge(&mut fresh, &id, &changes);
-                    (fresh, outcome)
-                }
-                (None, Incoming::Document(mut doc)) => {
-                    doc.set_actor(self.actor.clone());
-                    let outcome = match check(&doc, &id) {
-                        Ok(()) => ApplyOutcome::Applied {
-                            new_changes: doc.changes_since(&[]).len(),
-                        },
-                        Err(err) => ApplyOutcome::Rejected {
-                            reason: err.to_string(),
-                        },
-                    };
-                    (StoredDoc::new(*doc), outcome)
-                }
+                None => (StoredDoc::new(HouseholdDoc::empty(self.actor.clone())), None),
             };
+            let changes = match incoming {
+                Incoming::Changes(changes) => changes,
+                Incoming::Document(mut doc) if before.is_none() && stored.persisted_heads.is_empty() => {
+                    // A whole document for a household not here yet: keep it as it is.
+                    doc.set_actor(self.actor.clone());
+                    stored = StoredDoc::new(*doc);
+                    Vec::new()
+                }
+                Incoming::Document(mut doc) => doc.changes_since(&[]),
+            };
+            let outcome = merge(&mut stored, &id, &changes, before.as_ref(), guard);
             if outcome.is_applied() {
                 if stored.is_dirty() {
                     merged.to_commit.push((id.clone(), stored));
@@ -185,15 +183,18 @@ impl Inner {
     }
 }
 
-/// Applies changes to one document and checks the result.
-fn merge(stored: &mut StoredDoc, household_id: &str, changes: &[Vec<u8>]) -> ApplyOutcome {
-    let new_changes = match stored.doc.apply_changes(changes) {
+/// Applies changes to one document and checks the result against the schema and the guard.
+/// A document that is not on disk yet counts all its changes as new.
+fn merge(
+    stored: &mut StoredDoc,
+    household_id: &str,
+    changes: &[Vec<u8>],
+    before: Option<&HouseholdData>,
+    guard: WriteGuard<'_>,
+) -> ApplyOutcome {
+    let mut new_changes = match stored.doc.apply_changes(changes) {
         Ok(n) => n,
-        Err(err) => {
-            return ApplyOutcome::Rejected {
-                reason: err.to_string(),
-            };
-        }
+        Err(err) => return ApplyOutcome::Rejected { reason: err.to_string() },
     };
     let missing = stored.doc.missing_deps();
     if !missing.is_empty() {
@@ -201,19 +202,20 @@ fn merge(stored: &mut StoredDoc, household_id: &str, changes: &[Vec<u8>]) -> App
             missing: missing.iter().map(|h| h.to_string()).collect(),
         };
     }
-    match check(&stored.doc, household_id) {
+    if stored.persisted_heads.is_empty() && changes.is_empty() {
+        new_changes = stored.doc.changes_since(&[]).len();
+    }
+    match check(&stored.doc, household_id).and_then(|after| guard(before, &after)) {
         Ok(()) => ApplyOutcome::Applied { new_changes },
-        Err(err) => ApplyOutcome::Rejected {
-            reason: err.to_string(),
-        },
+        Err(err) => ApplyOutcome::Rejected { reason: err.to_string() },
     }
 }
 
-/// Checks that a document reads under the schema and is the household it is filed under.
-fn check(doc: &HouseholdDoc, household_id: &str) -> Result<()> {
+/// Reads a document under the schema, checking it is the household it is filed under.
+fn check(doc: &HouseholdDoc, household_id: &str) -> Result<HouseholdData> {
     let data = doc.read()?;
     if data.household.id == household_id {
-        Ok(())
+        Ok(data)
     } else {
         Err(not_found("户", household_id))
     }

@@ -19,7 +19,7 @@ use chrono::NaiveDate;
 use lru::LruCache;
 use rusqlite::{Connection, OptionalExtension};
 
-pub use changes::{ApplyOutcome, IncomingChanges};
+pub use changes::{ApplyOutcome, IncomingChanges, WriteGuard};
 pub use journal::JournalPage;
 pub use queries::{Figures, ItemCount, JobSummary, RosterEntry, SearchHit, WorkItem, WorkKind};
 pub use sync_state::{HouseholdSyncState, PendingPush, RoundApplied, SyncStatus};

@@ -17,6 +17,8 @@ use crate::time::to_millis;
 const POSITION_KEY: &str = "sync_position";
 const LAST_SUCCESS_KEY: &str = "sync_last_success";
 const LAST_ERROR_KEY: &str = "sync_last_error";
+const TOKEN_KEY: &str = "device_token";
+const BLOCKED_KEY: &str = "sync_blocked";
 
 /// A household with changes the server has not acknowledged, ready to push.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,6 +63,8 @@ pub struct SyncStatus {
     pub rejected_households: u64,
     /// The last sync error, in Chinese, if the last attempt failed.
     pub last_error: Option<String>,
+    /// Why syncing is stopped until the device enrolls again (a revoked or unknown device).
+    pub blocked: Option<String>,
 }
 
 fn heads_to_bytes(heads: &[ChangeHash]) -> Vec<u8> {
@@ -213,7 +217,7 @@ impl Store {
         }
         let now = to_millis(self.clock.now());
         let mut inner = self.lock();
-        let merged = inner.merge_all(batch)?;
+        let merged = inner.merge_all(batch, &|_, _| Ok(()))?;
         let mut applied = RoundApplied::default();
         let position = serde_json::to_vec(&response.next).map_err(|e| CoreError::Storage {
             reason: e.to_string(),
@@ -274,6 +278,26 @@ impl Store {
         set_meta(&self.lock().conn, LAST_ERROR_KEY, message.as_bytes())
     }
 
+    /// Keeps the device token received at enrollment and lifts any block on syncing.
+    pub fn set_device_token(&self, token: &str) -> Result<()> {
+        let mut inner = self.lock();
+        let tx = inner.conn.transaction()?;
+        set_meta(&tx, TOKEN_KEY, token.as_bytes())?;
+        tx.execute("DELETE FROM meta WHERE key = ?1", [BLOCKED_KEY])?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The device token, once enrolled.
+    pub fn device_token(&self) -> Result<Option<String>> {
+        Ok(get_meta(&self.lock().conn, TOKEN_KEY)?.map(|b| String::from_utf8_lossy(&b).into_owned()))
+    }
+
+    /// Stops syncing until the device enrolls again, with the server's reason.
+    pub fn block_sync(&self, reason: &str) -> Result<()> {
+        set_meta(&self.lock().conn, BLOCKED_KEY, reason.as_bytes())
+    }
+
     /// The sync status for the app.
     pub fn sync_status(&self) -> Result<SyncStatus> {
         let inner = self.lock();
@@ -288,14 +312,18 @@ impl Store {
         let last_success = get_meta(&inner.conn, LAST_SUCCESS_KEY)?
             .and_then(|b| <[u8; 8]>::try_from(b.as_slice()).ok())
             .map(|b| crate::time::from_millis(i64::from_be_bytes(b)));
-        let last_error = get_meta(&inner.conn, LAST_ERROR_KEY)?
-            .map(|b| String::from_utf8_lossy(&b).into_owned());
+        let text = |key| -> Result<Option<String>> {
+            Ok(get_meta(&inner.conn, key)?.map(|b| String::from_utf8_lossy(&b).into_owned()))
+        };
+        let last_error = text(LAST_ERROR_KEY)?;
+        let blocked = text(BLOCKED_KEY)?;
         Ok(SyncStatus {
             last_success,
             pending_changes: pending_changes.max(0) as u64,
             pending_households: pending_households.max(0) as u64,
             rejected_households: rejected.max(0) as u64,
             last_error,
+            blocked,
         })
     }
 

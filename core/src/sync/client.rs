@@ -9,7 +9,8 @@ use thiserror::Error;
 use tokio_util::sync::CancellationToken;
 
 use super::protocol::{
-    self, CONTENT_TYPE, DocChanges, ProtocolError, SYNC_PATH, SyncRequest, SyncResponse,
+    self, CONTENT_TYPE, DocChanges, ENROLL_PATH, EnrollRequest, EnrollResponse, ProtocolError,
+    SYNC_PATH, SyncRequest, SyncResponse,
 };
 use crate::error::CoreError;
 use crate::store::{PendingPush, Store};
@@ -94,6 +95,15 @@ pub enum SyncError {
         /// What failed.
         reason: String,
     },
+    /// The device is not (or no longer) enrolled: syncing stops until it enrolls again.
+    #[error("本机已停止同步：{message}")]
+    Unauthorized {
+        /// The server's reason.
+        message: String,
+    },
+    /// The device has not enrolled yet.
+    #[error("本机还没有登记，请输入镇便民服务中心发放的登记码")]
+    NotEnrolled,
     /// The server refused the request.
     #[error("服务器拒绝了同步请求（{status}）：{message}")]
     Server {
@@ -118,7 +128,10 @@ impl SyncError {
         match self {
             SyncError::Network { .. } | SyncError::Protocol(_) => true,
             SyncError::Server { status, .. } => *status >= 500,
-            SyncError::Cancelled | SyncError::Store(_) => false,
+            SyncError::Cancelled
+            | SyncError::Store(_)
+            | SyncError::Unauthorized { .. }
+            | SyncError::NotEnrolled => false,
         }
     }
 }
@@ -151,7 +164,17 @@ pub async fn sync(
     let result = run(&store, &config, listener.as_deref(), &cancel).await;
     if let Err(err) = &result {
         let message = err.to_string();
-        blocking(&store, move |s| s.record_sync_error(&message)).await?;
+        let block = match err {
+            SyncError::Unauthorized { message } => Some(message.clone()),
+            _ => None,
+        };
+        blocking(&store, move |s| {
+            if let Some(reason) = block {
+                s.block_sync(&reason)?;
+            }
+            s.record_sync_error(&message)
+        })
+        .await?;
     }
     result
 }
@@ -171,6 +194,12 @@ async fn run(
         })?;
     let url = format!("{}{}", config.server_url.trim_end_matches('/'), SYNC_PATH);
     let device = store.device_actor();
+    let (token, blocked) =
+        blocking(store, |s| Ok((s.device_token()?, s.sync_status()?.blocked))).await?;
+    if let Some(message) = blocked {
+        return Err(SyncError::Unauthorized { message });
+    }
+    let token = token.ok_or(SyncError::NotEnrolled)?;
     let budget = config.budget_bytes as usize;
     let mut report = SyncReport::default();
     let mut pending = blocking(store, |s| Ok(s.sync_status()?.pending_households)).await?;
@@ -195,7 +224,7 @@ async fn run(
             budget: config.budget_bytes,
         };
         let body = protocol::encode(&request);
-        let (response, received_bytes) = exchange(&http, &url, &body, config, cancel).await?;
+        let (response, received_bytes) = exchange(&http, &url, &token, &body, config, cancel).await?;
         let remaining = response.remaining;
         let received_docs = (response.changes.len() + response.snapshots.len()) as u64;
         let pushed: Vec<PendingPush> = pushes;
@@ -229,6 +258,7 @@ async fn run(
 async fn exchange(
     http: &reqwest::Client,
     url: &str,
+    token: &str,
     body: &[u8],
     config: &SyncConfig,
     cancel: &CancellationToken,
@@ -238,7 +268,7 @@ async fn exchange(
     loop {
         let result = tokio::select! {
             _ = cancel.cancelled() => return Err(SyncError::Cancelled),
-            result = post(http, url, body) => result,
+            result = post(http, url, token, body) => result,
         };
         match result {
             Ok(answer) => return Ok(answer),
@@ -255,23 +285,33 @@ async fn exchange(
     }
 }
 
+fn network(e: reqwest::Error) -> SyncError {
+    SyncError::Network {
+        reason: e.to_string(),
+    }
+}
+
 async fn post(
     http: &reqwest::Client,
     url: &str,
+    token: &str,
     body: &[u8],
 ) -> Result<(SyncResponse, u64), SyncError> {
-    let network = |e: reqwest::Error| SyncError::Network {
-        reason: e.to_string(),
-    };
     let response = http
         .post(url)
         .header(reqwest::header::CONTENT_TYPE, CONTENT_TYPE)
+        .bearer_auth(token)
         .body(body.to_vec())
         .send()
         .await
         .map_err(network)?;
     let status = response.status();
     let bytes = response.bytes().await.map_err(network)?;
+    if status == reqwest::StatusCode::UNAUTHORIZED {
+        return Err(SyncError::Unauthorized {
+            message: String::from_utf8_lossy(&bytes).trim().to_string(),
+        });
+    }
     if !status.is_success() {
         return Err(SyncError::Server {
             status: status.as_u16(),
@@ -280,4 +320,59 @@ async fn post(
     }
     let decoded = protocol::decode(&bytes)?;
     Ok((decoded, bytes.len() as u64))
+}
+
+/// Enrolls this device with a one-time code from hub staff: keeps the device token, signs the
+/// user in, and returns the user and the villages they may sync.
+pub async fn enroll(
+    store: Arc<Store>,
+    server_url: &str,
+    code: &str,
+    device_name: &str,
+) -> Result<EnrollResponse, SyncError> {
+    let request = EnrollRequest {
+        code: code.to_string(),
+        device: store.device_actor(),
+        device_name: device_name.to_string(),
+    };
+    let url = format!("{}{}", server_url.trim_end_matches('/'), ENROLL_PATH);
+    let body = serde_json::to_vec(&request).map_err(|e| {
+        SyncError::Protocol(ProtocolError::Corrupt {
+            reason: e.to_string(),
+        })
+    })?;
+    let response = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(30))
+        .build()
+        .map_err(network)?
+        .post(url)
+        .header(reqwest::header::CONTENT_TYPE, "application/json")
+        .body(body)
+        .send()
+        .await
+        .map_err(network)?;
+    let status = response.status();
+    let bytes = response.bytes().await.map_err(network)?;
+    let message = || String::from_utf8_lossy(&bytes).trim().to_string();
+    if status == reqwest::StatusCode::UNAUTHORIZED {
+        return Err(SyncError::Unauthorized { message: message() });
+    }
+    if !status.is_success() {
+        return Err(SyncError::Server {
+            status: status.as_u16(),
+            message: message(),
+        });
+    }
+    let answer: EnrollResponse = serde_json::from_slice(&bytes).map_err(|e| {
+        SyncError::Protocol(ProtocolError::Corrupt {
+            reason: e.to_string(),
+        })
+    })?;
+    let (token, user) = (answer.token.clone(), answer.user.clone());
+    blocking(&store, move |s| {
+        s.set_device_token(&token)?;
+        s.sign_in(user)
+    })
+    .await?;
+    Ok(answer)
 }

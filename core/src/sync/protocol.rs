@@ -26,6 +26,8 @@ pub const MAX_MESSAGE_BYTES: usize = 64 << 20;
 pub const CONTENT_TYPE: &str = "application/x-doorstep-sync";
 /// The path of the sync endpoint.
 pub const SYNC_PATH: &str = "/v1/sync";
+/// The path of the enrollment endpoint (JSON in and out).
+pub const ENROLL_PATH: &str = "/v1/enroll";
 
 /// Why a body could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -153,6 +155,28 @@ pub struct SyncResponse {
     /// Entries (snapshots or changes) still to come after `next`; more rounds are needed when
     /// this is not zero.
     pub remaining: u64,
+}
+
+/// A phone's request to enroll with a one-time code (JSON).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnrollRequest {
+    /// The code hub staff gave the agent (dashes and case do not matter).
+    pub code: String,
+    /// The device (its automerge actor id, hex).
+    pub device: String,
+    /// A name for the device in listings, for example 李秀英的手机.
+    pub device_name: String,
+}
+
+/// The server's answer to an enrollment (JSON).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnrollResponse {
+    /// The device token (256 random bits, hex): sent as `Authorization: Bearer` on every sync.
+    pub token: String,
+    /// The user the device now belongs to.
+    pub user: crate::User,
+    /// The villages the user may read and write.
+    pub villages: Vec<String>,
 }
 
 /// Frames a message: header, postcard, deflated when that pays.

@@ -12,7 +12,8 @@ use clap::{Parser, ValueEnum};
 use doorstep_core::demo::DemoOptions;
 use doorstep_core::sync::{CancellationToken, SyncConfig, sync};
 use doorstep_core::{Role, Store, User, VisitOutcome, VisitRecord};
-use doorstep_tests::{InProcessServer, prepare_server_data};
+use doorstep_sync_server::accounts::Accounts;
+use doorstep_tests::{InProcessServer, enroll_phone, prepare_server_data};
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 enum Mode {
@@ -43,6 +44,9 @@ struct Args {
     /// Villages to spread the agents over (with --server).
     #[arg(long)]
     village: Vec<String>,
+    /// The data directory of the server given with --server (to issue enrollment codes).
+    #[arg(long)]
+    data: Option<std::path::PathBuf>,
     /// Villages of the generated town (without --server).
     #[arg(long, default_value_t = 10)]
     villages: usize,
@@ -62,8 +66,15 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 fn main() {
     let args = Args::parse();
     let dir = tempfile::tempdir().expect("temp dir");
-    let (url, villages, _server) = match &args.server {
-        Some(url) => (url.clone(), args.village.clone(), None),
+    let (url, villages, accounts, _server) = match &args.server {
+        Some(url) => {
+            let Some(data) = &args.data else {
+                eprintln!("错误：用 --server 时请用 --data 指定该服务器的数据目录（用于发放登记码）");
+                std::process::exit(2);
+            };
+            let accounts = Arc::new(Accounts::open(data).expect("accounts"));
+            (url.clone(), args.village.clone(), accounts, None)
+        }
         None => {
             let options = DemoOptions {
                 villages: args.villages,
@@ -71,14 +82,12 @@ fn main() {
                 jobs_per_household: 2.0,
                 ..DemoOptions::default()
             };
-            eprintln!(
-                "生成演示乡镇：{} 个村，每村 {} 户 …",
-                args.villages, args.households
-            );
-            let (town, store) = prepare_server_data(dir.path(), &options);
+            eprintln!("生成演示乡镇：{} 个村，每村 {} 户 …", args.villages, args.households);
+            let (town, state) = prepare_server_data(dir.path(), &options);
             let villages = town.villages().map(|v| v.id.clone()).collect();
-            let server = InProcessServer::start(store);
-            (server.url.clone(), villages, Some(server))
+            let accounts = Arc::clone(&state.accounts);
+            let server = InProcessServer::start(state);
+            (server.url.clone(), villages, accounts, Some(server))
         }
     };
     if villages.is_empty() {
@@ -92,14 +101,14 @@ fn main() {
             let village = villages[n % villages.len()].clone();
             let store =
                 Arc::new(Store::open(dir.path().join(format!("phone-{n}.db"))).expect("phone"));
-            store
-                .sign_in(User {
-                    id: format!("load-agent-{n}"),
-                    name: format!("压测代办员{n}"),
-                    role: Role::Agent,
-                    region_ids: vec![village.clone()],
-                })
-                .expect("sign in");
+            let user = User {
+                id: format!("load-agent-{n}"),
+                name: format!("压测代办员{n}"),
+                role: Role::Agent,
+                region_ids: vec![village.clone()],
+            };
+            accounts.put_user(&user).expect("user");
+            enroll_phone(&accounts, &url, &store, &user.id);
             let mut config = SyncConfig::new(&url, vec![village]);
             config.retries = 0;
             (store, config)

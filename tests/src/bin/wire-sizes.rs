@@ -9,7 +9,7 @@ use automerge::sync::{State, SyncDoc};
 use doorstep_core::demo::DemoOptions;
 use doorstep_core::{Role, Store, VisitOutcome, VisitRecord};
 use doorstep_tests::{
-    InProcessServer, LinkProxy, phone, prepare_server_data, quick_config, sync_now,
+    InProcessServer, LinkProxy, enroll_phone, phone, prepare_server_data, quick_config, sync_now,
 };
 
 const VILLAGE: &str = "sanzhang-v01";
@@ -84,8 +84,10 @@ fn main() {
         ..DemoOptions::default()
     };
     eprintln!("generating a 1,000-household village …");
-    let (town, server_store) = prepare_server_data(dir.path(), &options);
-    let server = InProcessServer::start(Arc::clone(&server_store));
+    let (town, state) = prepare_server_data(dir.path(), &options);
+    let server_store = Arc::clone(&state.store);
+    let accounts = Arc::clone(&state.accounts);
+    let server = InProcessServer::start(state);
     let proxy = LinkProxy::start(&server.url);
     let scope = vec![VILLAGE.to_string()];
     let now = options.today.and_hms_opt(2, 0, 0).expect("time").and_utc();
@@ -114,9 +116,11 @@ fn main() {
 
     // (c) A new device downloads the village.
     let a = phone(&dir.path().join("a.db"), &agent, now);
+    enroll_phone(&accounts, &server.url, &a, &agent.id);
     let am = automerge_sync_all(&server_store, None);
     measure("(c) new device downloads the village", &a, None, am);
     let b = phone(&dir.path().join("b.db"), &head, now);
+    enroll_phone(&accounts, &server.url, &b, &head.id);
     sync_now(&b, quick_config(&proxy.url, &scope)).expect("sync b");
     proxy.take_counts();
 

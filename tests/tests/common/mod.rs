@@ -66,7 +66,7 @@ pub fn journal_shape(data: &Path) -> (i64, i64) {
 }
 
 /// A village on a real server process, with the agent's and the village head's phones
-/// (opened and signed in, not yet synced).
+/// (enrolled, not yet synced).
 pub struct Village {
     pub dir: tempfile::TempDir,
     pub data: PathBuf,
@@ -76,10 +76,11 @@ pub struct Village {
     pub head: std::sync::Arc<doorstep_core::Store>,
 }
 
+/// A village whose agent and village head have enrolled their phones.
 pub fn village() -> Village {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("server");
-    let (town, _) = doorstep_tests::prepare_server_data(&data, &small_town());
+    let (town, state) = doorstep_tests::prepare_server_data(&data, &small_town());
     let server = doorstep_tests::ServerProcess::start(&server_exe(), &data);
     let agent = doorstep_tests::phone(&dir.path().join("a.db"), &person(&town, Role::Agent), now());
     let head = doorstep_tests::phone(
@@ -87,6 +88,9 @@ pub fn village() -> Village {
         &person(&town, Role::VillageHead),
         now(),
     );
+    for (phone, role) in [(&agent, Role::Agent), (&head, Role::VillageHead)] {
+        doorstep_tests::enroll_phone(&state.accounts, &server.url, phone, &person(&town, role).id);
+    }
     Village {
         dir,
         data,
