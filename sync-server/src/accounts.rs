@@ -66,6 +66,23 @@ pub struct DeviceInfo {
     pub revoked_at: Option<DateTime<Utc>>,
 }
 
+/// One line of the audit log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEntry {
+    /// When (server clock).
+    pub at: DateTime<Utc>,
+    /// Who.
+    pub user_id: String,
+    /// From which device.
+    pub device_id: String,
+    /// Which household.
+    pub household_id: String,
+    /// `read`, `write` or `refused`.
+    pub action: String,
+    /// What was read or written, or why it was refused.
+    pub detail: String,
+}
+
 /// The accounts database.
 pub struct Accounts {
     conn: Mutex<Connection>,
@@ -143,13 +160,16 @@ impl Accounts {
         let conn = self.conn();
         for region in &user.region_ids {
             let known: Option<i64> = conn
-                .query_row("SELECT 1 FROM regions WHERE id = ?1", [region], |r| r.get(0))
+                .query_row("SELECT 1 FROM regions WHERE id = ?1", [region], |r| {
+                    r.get(0)
+                })
                 .optional()?;
             if known.is_none() {
                 return Err(AccountError::NotFound(format!("地区 {region}")));
             }
         }
-        let regions = serde_json::to_string(&user.region_ids).map_err(|e| AccountError::Invalid(e.to_string()))?;
+        let regions = serde_json::to_string(&user.region_ids)
+            .map_err(|e| AccountError::Invalid(e.to_string()))?;
         conn.execute(
             "INSERT OR REPLACE INTO users (id, name, role, region_ids) VALUES (?1, ?2, ?3, ?4)",
             params![user.id, user.name, user.role.code(), regions],
@@ -159,15 +179,19 @@ impl Accounts {
 
     fn user(conn: &Connection, id: &str) -> Result<User, AccountError> {
         let row: Option<(String, String, String)> = conn
-            .query_row("SELECT name, role, region_ids FROM users WHERE id = ?1", [id], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-            })
+            .query_row(
+                "SELECT name, role, region_ids FROM users WHERE id = ?1",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
             .optional()?;
-        let (name, role, regions) = row.ok_or_else(|| AccountError::NotFound(format!("用户 {id}")))?;
+        let (name, role, regions) =
+            row.ok_or_else(|| AccountError::NotFound(format!("用户 {id}")))?;
         Ok(User {
             id: id.to_string(),
             name,
-            role: Role::from_code(&role).ok_or_else(|| AccountError::Invalid(format!("未知角色 {role}")))?,
+            role: Role::from_code(&role)
+                .ok_or_else(|| AccountError::Invalid(format!("未知角色 {role}")))?,
             region_ids: serde_json::from_str(&regions).unwrap_or_default(),
         })
     }
@@ -184,7 +208,9 @@ impl Accounts {
              SELECT id FROM below WHERE tier = ?2 ORDER BY id",
         )?;
         for region in &user.region_ids {
-            for id in stmt.query_map(params![region, RegionTier::Village.code()], |r| r.get::<_, String>(0))? {
+            for id in stmt.query_map(params![region, RegionTier::Village.code()], |r| {
+                r.get::<_, String>(0)
+            })? {
                 villages.push(id?);
             }
         }
@@ -208,7 +234,13 @@ impl Accounts {
 
     /// Exchanges a code for a device token (256 random bits, hex) bound to the user and the
     /// device. The code cannot be used again.
-    pub fn enroll(&self, code: &str, device_id: &str, name: &str, now: DateTime<Utc>) -> Result<(String, Session), AccountError> {
+    pub fn enroll(
+        &self,
+        code: &str,
+        device_id: &str,
+        name: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(String, Session), AccountError> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         let hash = sha256(&normalise_code(code));
@@ -253,7 +285,9 @@ impl Accounts {
     pub fn authenticate(&self, token: &str) -> Result<Session, AccountError> {
         let conn = self.conn();
         let row: Option<(String, String, Option<i64>)> = conn
-            .prepare_cached("SELECT device_id, user_id, revoked_at FROM devices WHERE token_hash = ?1")?
+            .prepare_cached(
+                "SELECT device_id, user_id, revoked_at FROM devices WHERE token_hash = ?1",
+            )?
             .query_row([sha256(token)], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
             .optional()?;
         let (device_id, user_id) = match row {
@@ -293,14 +327,22 @@ impl Accounts {
                 user_id: r.get(1)?,
                 name: r.get(2)?,
                 enrolled_at: DateTime::from_timestamp(r.get(3)?, 0).unwrap_or_default(),
-                revoked_at: r.get::<_, Option<i64>>(4)?.and_then(|t| DateTime::from_timestamp(t, 0)),
+                revoked_at: r
+                    .get::<_, Option<i64>>(4)?
+                    .and_then(|t| DateTime::from_timestamp(t, 0)),
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// Appends audit rows: `action` (read, write, refused) on each household by a session.
-    pub fn audit(&self, session: &Session, action: &str, households: &[(String, String)], now: DateTime<Utc>) -> Result<(), AccountError> {
+    pub fn audit(
+        &self,
+        session: &Session,
+        action: &str,
+        households: &[(String, String)],
+        now: DateTime<Utc>,
+    ) -> Result<(), AccountError> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         {
@@ -308,26 +350,35 @@ impl Accounts {
                 "INSERT INTO audit (at, user_id, device_id, household_id, action, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )?;
             for (household, detail) in households {
-                stmt.execute(params![now.timestamp_millis(), session.user.id, session.device_id, household, action, detail])?;
+                stmt.execute(params![
+                    now.timestamp_millis(),
+                    session.user.id,
+                    session.device_id,
+                    household,
+                    action,
+                    detail
+                ])?;
             }
         }
         tx.commit()?;
         Ok(())
     }
 
-    /// The audit log, oldest first: (time, user, device, household, action, detail).
-    pub fn audit_log(&self) -> Result<Vec<(DateTime<Utc>, String, String, String, String, String)>, AccountError> {
+    /// The audit log, oldest first.
+    pub fn audit_log(&self) -> Result<Vec<AuditEntry>, AccountError> {
         let conn = self.conn();
-        let mut stmt = conn.prepare("SELECT at, user_id, device_id, household_id, action, detail FROM audit ORDER BY seq")?;
+        let mut stmt = conn.prepare(
+            "SELECT at, user_id, device_id, household_id, action, detail FROM audit ORDER BY seq",
+        )?;
         let rows = stmt.query_map([], |r| {
-            Ok((
-                DateTime::from_timestamp_millis(r.get(0)?).unwrap_or_default(),
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-                r.get(5)?,
-            ))
+            Ok(AuditEntry {
+                at: DateTime::from_timestamp_millis(r.get(0)?).unwrap_or_default(),
+                user_id: r.get(1)?,
+                device_id: r.get(2)?,
+                household_id: r.get(3)?,
+                action: r.get(4)?,
+                detail: r.get(5)?,
+            })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }

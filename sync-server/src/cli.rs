@@ -167,22 +167,43 @@ pub fn open_server(data: &Path) -> Result<http::AppState, String> {
 }
 
 fn admin(data: &Path, command: AdminCommand) -> Result<(), String> {
-    std::fs::create_dir_all(data).map_err(|e| format!("无法创建数据目录 {}：{e}", data.display()))?;
+    std::fs::create_dir_all(data)
+        .map_err(|e| format!("无法创建数据目录 {}：{e}", data.display()))?;
     let accounts = Accounts::open(data).map_err(|e| e.to_string())?;
     let now = chrono::Utc::now();
     let text = |e: crate::accounts::AccountError| e.to_string();
     match command {
-        AdminCommand::AddRegion { id, name, tier, parent } => {
+        AdminCommand::AddRegion {
+            id,
+            name,
+            tier,
+            parent,
+        } => {
             let tier = RegionTier::from_code(&tier).ok_or(format!("未知层级 {tier}"))?;
             accounts
-                .put_region(&Region { id: id.clone(), name, tier, parent_id: parent })
+                .put_region(&Region {
+                    id: id.clone(),
+                    name,
+                    tier,
+                    parent_id: parent,
+                })
                 .map_err(text)?;
             println!("已保存地区 {id}");
         }
-        AdminCommand::AddUser { id, name, role, region } => {
+        AdminCommand::AddUser {
+            id,
+            name,
+            role,
+            region,
+        } => {
             let role = Role::from_code(&role).ok_or(format!("未知角色 {role}"))?;
             accounts
-                .put_user(&User { id: id.clone(), name, role, region_ids: region })
+                .put_user(&User {
+                    id: id.clone(),
+                    name,
+                    role,
+                    region_ids: region,
+                })
                 .map_err(text)?;
             let code = accounts.issue_code(&id, now).map_err(text)?;
             println!("已保存用户 {id}；登记码 {code}（24小时内有效，只能用一次）");
@@ -197,7 +218,10 @@ fn admin(data: &Path, command: AdminCommand) -> Result<(), String> {
                     Some(t) => format!("已注销 {t}"),
                     None => "有效".to_string(),
                 };
-                println!("{}  {}  {}  登记于 {}  {}", d.device_id, d.user_id, d.name, d.enrolled_at, state);
+                println!(
+                    "{}  {}  {}  登记于 {}  {}",
+                    d.device_id, d.user_id, d.name, d.enrolled_at, state
+                );
             }
         }
         AdminCommand::Revoke { device } => {
@@ -205,8 +229,11 @@ fn admin(data: &Path, command: AdminCommand) -> Result<(), String> {
             println!("已注销设备 {device}");
         }
         AdminCommand::Audit => {
-            for (at, user, device, household, action, detail) in accounts.audit_log().map_err(text)? {
-                println!("{at}  {user}  {device}  {household}  {action}  {detail}");
+            for e in accounts.audit_log().map_err(text)? {
+                println!(
+                    "{}  {}  {}  {}  {}  {}",
+                    e.at, e.user_id, e.device_id, e.household_id, e.action, e.detail
+                );
             }
         }
     }
@@ -232,7 +259,9 @@ async fn serve(listen: SocketAddr, state: http::AppState) -> Result<(), String> 
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .map_err(|e| format!("无法监听 {listen}：{e}"))?;
-    http::serve(listener, state).await.map_err(|e| e.to_string())
+    http::serve(listener, state)
+        .await
+        .map_err(|e| e.to_string())
 }
 
 /// Prints each round's progress as a line.

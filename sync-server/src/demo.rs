@@ -22,14 +22,27 @@ pub async fn run(listen: SocketAddr, data: &Path, seed: u64) -> Result<(), Strin
         ..DemoOptions::default()
     };
     let town = generate(&options).map_err(|e| e.to_string())?;
-    let fresh = state.store.household_ids().map_err(|e| e.to_string())?.is_empty();
+    let fresh = state
+        .store
+        .household_ids()
+        .map_err(|e| e.to_string())?
+        .is_empty();
     if fresh {
-        println!("正在写入演示乡镇（种子 {seed}）：{} 户 …", town.households.len());
+        println!(
+            "正在写入演示乡镇（种子 {seed}）：{} 户 …",
+            town.households.len()
+        );
         for region in &town.regions {
-            state.accounts.put_region(region).map_err(|e| e.to_string())?;
+            state
+                .accounts
+                .put_region(region)
+                .map_err(|e| e.to_string())?;
         }
         for person in &town.users {
-            state.accounts.put_user(&person.user).map_err(|e| e.to_string())?;
+            state
+                .accounts
+                .put_user(&person.user)
+                .map_err(|e| e.to_string())?;
         }
         state
             .store
@@ -41,7 +54,10 @@ pub async fn run(listen: SocketAddr, data: &Path, seed: u64) -> Result<(), Strin
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .map_err(|e| format!("无法监听 {listen}：{e}"))?;
-    let url = format!("http://{}", listener.local_addr().map_err(|e| e.to_string())?);
+    let url = format!(
+        "http://{}",
+        listener.local_addr().map_err(|e| e.to_string())?
+    );
     let server = tokio::spawn(http::serve(listener, state.clone()));
     if fresh {
         simulate_agents(&town, &options, &data.join("phones"), &url, &state.accounts).await?;
@@ -181,7 +197,12 @@ fn offline_edits(
     Ok(edits + 1)
 }
 
-fn print_guide(town: &DemoTown, state: &http::AppState, url: &str, data: &Path) -> Result<(), String> {
+fn print_guide(
+    town: &DemoTown,
+    state: &http::AppState,
+    url: &str,
+    data: &Path,
+) -> Result<(), String> {
     let store = &state.store;
     let households = store.household_ids().map_err(|e| e.to_string())?;
     let conflicts: usize = households
@@ -204,16 +225,27 @@ fn print_guide(town: &DemoTown, state: &http::AppState, url: &str, data: &Path) 
             .unwrap_or("-");
         println!("    {} {}（代办员 {agent}）", village.id, village.name);
     }
-    if let Some(agent) = town.villages().next().and_then(|v| town.user(Role::Agent, &v.id)) {
+    if let Some(agent) = town
+        .villages()
+        .next()
+        .and_then(|v| town.user(Role::Agent, &v.id))
+    {
         let code = state
             .accounts
             .issue_code(&agent.user.id, chrono::Utc::now())
             .map_err(|e| e.to_string())?;
-        println!("  用一台模拟手机以代办员 {} 的身份登记并同步（登记码24小时内有效，只能用一次）：", agent.user.name);
+        println!(
+            "  用一台模拟手机以代办员 {} 的身份登记并同步（登记码24小时内有效，只能用一次）：",
+            agent.user.name
+        );
         println!(
             "    cargo run --release -p doorstep-sync-server -- sync-client --server {url} --code {code} --store ./phone.db"
         );
-        println!("  之后再同步：去掉 --code 即可。新登记码：cargo run --release -p doorstep-sync-server -- admin --data {} issue-code --user {}", data.display(), agent.user.id);
+        println!(
+            "  之后再同步：去掉 --code 即可。新登记码：cargo run --release -p doorstep-sync-server -- admin --data {} issue-code --user {}",
+            data.display(),
+            agent.user.id
+        );
     }
     println!("  按 Ctrl-C 停止服务器。");
     Ok(())

@@ -2,10 +2,10 @@
 //! answer with acknowledgements and what the device lacks, within its byte budget.
 
 use automerge::Change;
+use doorstep_core::domain::access::check_write;
 use doorstep_core::sync::protocol::{
     self, Ack, AckStatus, DocChanges, Position, ProtocolError, Snapshot, SyncRequest, SyncResponse,
 };
-use doorstep_core::domain::access::check_write;
 use doorstep_core::{ApplyOutcome, CoreError, IncomingChanges, Store};
 
 use crate::accounts::Session;
@@ -13,6 +13,9 @@ use thiserror::Error;
 
 /// The most bytes of changes and snapshots one response carries, whatever the device asks.
 pub const MAX_BUDGET: usize = 4 << 20;
+/// The most bytes of changes one household may push in one request; more is refused for that
+/// household (the others go on).
+pub const MAX_HOUSEHOLD_PUSH_BYTES: usize = 4 << 20;
 /// Households listed per snapshot query.
 const SNAPSHOT_PAGE: u32 = 256;
 
@@ -66,7 +69,11 @@ pub struct ExchangeSummary {
 /// Handles one request body from an authenticated device and returns the response body. The
 /// scope is the session's, whatever the request names; every pushed household is checked with
 /// the core's access rules before it is stored.
-pub fn handle(store: &Store, body: &[u8], session: &Session) -> Result<(Vec<u8>, ExchangeSummary), ExchangeError> {
+pub fn handle(
+    store: &Store,
+    body: &[u8],
+    session: &Session,
+) -> Result<(Vec<u8>, ExchangeSummary), ExchangeError> {
     let mut request: SyncRequest = protocol::decode(body)?;
     if request.device != session.device_id {
         return Err(ExchangeError::WrongDevice);
@@ -77,8 +84,13 @@ pub fn handle(store: &Store, body: &[u8], session: &Session) -> Result<(Vec<u8>,
     let acks = store_push(store, &request, session)?;
     for (ack, push) in acks.iter().zip(&request.push) {
         match &ack.status {
-            AckStatus::Rejected { reason } => summary.refused.push((ack.household_id.clone(), reason.clone())),
-            AckStatus::Stored => summary.stored.push((ack.household_id.clone(), format!("{} 条变更", push.changes.len()))),
+            AckStatus::Rejected { reason } => summary
+                .refused
+                .push((ack.household_id.clone(), reason.clone())),
+            AckStatus::Stored => summary.stored.push((
+                ack.household_id.clone(),
+                format!("{} 条变更", push.changes.len()),
+            )),
             AckStatus::MissingDependencies => {}
         }
     }
@@ -93,7 +105,12 @@ pub fn handle(store: &Store, body: &[u8], session: &Session) -> Result<(Vec<u8>,
     let mut used = add_wanted_snapshots(store, &request, &mut response)?;
     match &request.position {
         Position::Changes { cursor } => {
-            let page = store.journal_since(*cursor, &request.scope, &request.device, budget.saturating_sub(used))?;
+            let page = store.journal_since(
+                *cursor,
+                &request.scope,
+                &request.device,
+                budget.saturating_sub(used),
+            )?;
             response.changes = page
                 .changes
                 .into_iter()
@@ -102,7 +119,9 @@ pub fn handle(store: &Store, body: &[u8], session: &Session) -> Result<(Vec<u8>,
                     changes: c.changes,
                 })
                 .collect();
-            response.next = Position::Changes { cursor: page.cursor };
+            response.next = Position::Changes {
+                cursor: page.cursor,
+            };
             response.remaining = page.remaining;
         }
         Position::Snapshots { base, after } => {
@@ -143,8 +162,18 @@ pub fn handle(store: &Store, body: &[u8], session: &Session) -> Result<(Vec<u8>,
             }
         }
     }
-    summary.sent.extend(response.changes.iter().map(|c| (c.household_id.clone(), format!("{} 条变更", c.changes.len()))));
-    summary.sent.extend(response.snapshots.iter().map(|s| (s.household_id.clone(), "整户快照".to_string())));
+    summary.sent.extend(response.changes.iter().map(|c| {
+        (
+            c.household_id.clone(),
+            format!("{} 条变更", c.changes.len()),
+        )
+    }));
+    summary.sent.extend(
+        response
+            .snapshots
+            .iter()
+            .map(|s| (s.household_id.clone(), "整户快照".to_string())),
+    );
     Ok((protocol::encode(&response), summary))
 }
 
@@ -167,30 +196,48 @@ fn check_changes_decode(push: &[DocChanges]) -> Result<(), ExchangeError> {
 
 /// Stores the pushed households in one transaction, each checked with the access rules, and
 /// acknowledges each.
-fn store_push(store: &Store, request: &SyncRequest, session: &Session) -> Result<Vec<Ack>, ExchangeError> {
-    if request.push.is_empty() {
-        return Ok(Vec::new());
-    }
-    let batch = request
+fn store_push(
+    store: &Store,
+    request: &SyncRequest,
+    session: &Session,
+) -> Result<Vec<Ack>, ExchangeError> {
+    let size = |d: &DocChanges| d.changes.iter().map(Vec::len).sum::<usize>();
+    let batch: Vec<IncomingChanges> = request
         .push
         .iter()
+        .filter(|d| size(d) <= MAX_HOUSEHOLD_PUSH_BYTES)
         .map(|d| IncomingChanges {
             household_id: d.household_id.clone(),
             changes: d.changes.clone(),
         })
         .collect();
-    let guard = |before: Option<&_>, after: &_| check_write(&session.user, &session.villages, before, after);
-    let outcomes = store.apply_changes_checked(&request.device, batch, &guard)?;
+    let guard = |before: Option<&_>, after: &_| {
+        check_write(&session.user, &session.villages, before, after)
+    };
+    let mut outcomes = if batch.is_empty() {
+        Vec::new()
+    } else {
+        store.apply_changes_checked(&request.device, batch, &guard)?
+    }
+    .into_iter();
     Ok(request
         .push
         .iter()
-        .zip(outcomes)
-        .map(|(doc, outcome)| Ack {
+        .map(|doc| Ack {
             household_id: doc.household_id.clone(),
-            status: match outcome {
-                ApplyOutcome::Applied { .. } => AckStatus::Stored,
-                ApplyOutcome::MissingDependencies { .. } => AckStatus::MissingDependencies,
-                ApplyOutcome::Rejected { reason } => AckStatus::Rejected { reason },
+            status: if size(doc) > MAX_HOUSEHOLD_PUSH_BYTES {
+                AckStatus::Rejected {
+                    reason: format!("这一户的变更过大（超过 {MAX_HOUSEHOLD_PUSH_BYTES} 字节），请联系镇便民服务中心"),
+                }
+            } else {
+                match outcomes.next() {
+                    Some(ApplyOutcome::Applied { .. }) => AckStatus::Stored,
+                    Some(ApplyOutcome::MissingDependencies { .. }) => AckStatus::MissingDependencies,
+                    Some(ApplyOutcome::Rejected { reason }) => AckStatus::Rejected { reason },
+                    None => AckStatus::Rejected {
+                        reason: "服务器未处理这一户".into(),
+                    },
+                }
             },
         })
         .collect())

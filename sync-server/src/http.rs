@@ -8,11 +8,11 @@ use std::time::Instant;
 use axum::Router;
 use axum::body::{Body, to_bytes};
 use axum::extract::State;
+use axum::http::HeaderMap;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use doorstep_core::Store;
-use axum::http::HeaderMap;
 use doorstep_core::sync::protocol::{
     CONTENT_TYPE, ENROLL_PATH, EnrollRequest, EnrollResponse, MAX_BODY_BYTES, SYNC_PATH,
 };
@@ -53,8 +53,8 @@ fn text(status: StatusCode, message: impl Into<String>) -> Response {
     response
 }
 
-/// The session behind the request's bearer token.
-fn session(state: &AppState, headers: &HeaderMap) -> Result<Session, Response> {
+/// The session behind the request's bearer token, or the status and message to refuse with.
+fn session(state: &AppState, headers: &HeaderMap) -> Result<Session, (StatusCode, String)> {
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -66,7 +66,7 @@ fn session(state: &AppState, headers: &HeaderMap) -> Result<Session, Response> {
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         };
         tracing::warn!(status = status.as_u16(), error = %err, "sync without a valid token");
-        text(status, err.to_string())
+        (status, err.to_string())
     })
 }
 
@@ -80,7 +80,12 @@ async fn enroll(State(state): State<AppState>, body: Body) -> Response {
     };
     let accounts = Arc::clone(&state.accounts);
     let result = tokio::task::spawn_blocking(move || {
-        accounts.enroll(&request.code, &request.device, &request.device_name, chrono::Utc::now())
+        accounts.enroll(
+            &request.code,
+            &request.device,
+            &request.device_name,
+            chrono::Utc::now(),
+        )
     })
     .await;
     match result {
@@ -99,7 +104,10 @@ async fn enroll(State(state): State<AppState>, body: Body) -> Response {
         }
         Ok(Err(err @ AccountError::Invalid(_))) => text(StatusCode::BAD_REQUEST, err.to_string()),
         Ok(Err(err)) => text(StatusCode::INTERNAL_SERVER_ERROR, err.to_string()),
-        Err(_) => text(StatusCode::INTERNAL_SERVER_ERROR, "服务器内部错误，请稍后重试"),
+        Err(_) => text(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "服务器内部错误，请稍后重试",
+        ),
     }
 }
 
@@ -107,12 +115,15 @@ async fn sync(State(state): State<AppState>, headers: HeaderMap, body: Body) -> 
     let started = Instant::now();
     let session = match session(&state, &headers) {
         Ok(session) => session,
-        Err(response) => return response,
+        Err((status, message)) => return text(status, message),
     };
     let bytes = match to_bytes(body, MAX_BODY_BYTES).await {
         Ok(bytes) => bytes,
         Err(_) => {
-            tracing::warn!(limit = MAX_BODY_BYTES, "sync request too large or cut short");
+            tracing::warn!(
+                limit = MAX_BODY_BYTES,
+                "sync request too large or cut short"
+            );
             return text(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 format!("同步请求过大（上限 {MAX_BODY_BYTES} 字节）或传输中断，请分批同步"),
@@ -125,8 +136,14 @@ async fn sync(State(state): State<AppState>, headers: HeaderMap, body: Body) -> 
         let outcome = exchange::handle(&store, &bytes, &session);
         if let Ok((_, summary)) = &outcome {
             let now = chrono::Utc::now();
-            for (action, rows) in [("write", &summary.stored), ("refused", &summary.refused), ("read", &summary.sent)] {
-                accounts.audit(&session, action, rows, now).map_err(|e| e.to_string())?;
+            for (action, rows) in [
+                ("write", &summary.stored),
+                ("refused", &summary.refused),
+                ("read", &summary.sent),
+            ] {
+                accounts
+                    .audit(&session, action, rows, now)
+                    .map_err(|e| e.to_string())?;
             }
         }
         Ok::<_, String>((outcome, session))
@@ -158,11 +175,17 @@ async fn sync(State(state): State<AppState>, headers: HeaderMap, body: Body) -> 
         }
         Ok(Err(audit)) => {
             tracing::error!(error = %audit, "audit log failed");
-            text(StatusCode::INTERNAL_SERVER_ERROR, "服务器审计日志写入失败，请稍后重试")
+            text(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "服务器审计日志写入失败，请稍后重试",
+            )
         }
         Err(join) => {
             tracing::error!(error = %join, "sync handler failed");
-            text(StatusCode::INTERNAL_SERVER_ERROR, "服务器内部错误，请稍后重试")
+            text(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "服务器内部错误，请稍后重试",
+            )
         }
     }
 }

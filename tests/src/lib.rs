@@ -13,9 +13,9 @@ use std::sync::Arc;
 use doorstep_core::demo::{DemoOptions, DemoTown, generate};
 use doorstep_core::sync::protocol::EnrollResponse;
 use doorstep_core::sync::{CancellationToken, SyncConfig, SyncError, SyncReport, enroll, sync};
+use doorstep_core::{FixedClock, Store, User};
 use doorstep_sync_server::accounts::Accounts;
 use doorstep_sync_server::http::AppState;
-use doorstep_core::{FixedClock, Store, User};
 
 /// Writes a generated town into the data directory: its households into `server.db` (the
 /// server's journaled store) and its regions and people into `accounts.db`. Returns the town
@@ -38,8 +38,15 @@ pub fn prepare_server_data(data: &Path, options: &DemoOptions) -> (DemoTown, App
 
 /// Enrolls a phone over HTTP with a fresh code for `user_id` (issued in the data directory's
 /// accounts, as hub staff would).
-pub fn enroll_phone(accounts: &Accounts, url: &str, phone: &Arc<Store>, user_id: &str) -> EnrollResponse {
-    let code = accounts.issue_code(user_id, chrono::Utc::now()).expect("code");
+pub fn enroll_phone(
+    accounts: &Accounts,
+    url: &str,
+    phone: &Arc<Store>,
+    user_id: &str,
+) -> EnrollResponse {
+    let code = accounts
+        .issue_code(user_id, chrono::Utc::now())
+        .expect("code");
     runtime()
         .block_on(enroll(Arc::clone(phone), url, &code, "测试手机"))
         .expect("enroll")

@@ -98,7 +98,11 @@ impl Store {
     }
 
     /// Imports whole documents received from `origin` (a device id or a label).
-    pub fn import_documents_from(&self, origin: &str, docs: Vec<HouseholdDoc>) -> Result<Vec<ApplyOutcome>> {
+    pub fn import_documents_from(
+        &self,
+        origin: &str,
+        docs: Vec<HouseholdDoc>,
+    ) -> Result<Vec<ApplyOutcome>> {
         let batch = docs
             .into_iter()
             .map(|doc| Ok((doc.household_id()?, Incoming::Document(Box::new(doc)))))
@@ -115,7 +119,11 @@ impl Store {
 
     /// Applies received changes from `origin` (a device id). Journaled stores record the
     /// origin with each change.
-    pub fn apply_changes_from(&self, origin: &str, batch: Vec<IncomingChanges>) -> Result<Vec<ApplyOutcome>> {
+    pub fn apply_changes_from(
+        &self,
+        origin: &str,
+        batch: Vec<IncomingChanges>,
+    ) -> Result<Vec<ApplyOutcome>> {
         self.apply_changes_checked(origin, batch, &|_, _| Ok(()))
     }
 
@@ -134,7 +142,12 @@ impl Store {
         self.receive(origin, batch, guard)
     }
 
-    fn receive(&self, origin: &str, batch: Vec<(String, Incoming)>, guard: WriteGuard<'_>) -> Result<Vec<ApplyOutcome>> {
+    fn receive(
+        &self,
+        origin: &str,
+        batch: Vec<(String, Incoming)>,
+        guard: WriteGuard<'_>,
+    ) -> Result<Vec<ApplyOutcome>> {
         let mut inner = self.lock();
         let merged = inner.merge_all(batch, guard)?;
         inner.commit_docs(merged.to_commit, Origin::Remote(origin))?;
@@ -146,7 +159,11 @@ impl Inner {
     /// Merges received data into each household's document, without committing. A changed
     /// document waits to be committed, an unchanged one goes back to the cache, a refused one
     /// is dropped (the stored copy is reloaded on next use).
-    pub(crate) fn merge_all(&mut self, batch: Vec<(String, Incoming)>, guard: WriteGuard<'_>) -> Result<Merged> {
+    pub(crate) fn merge_all(
+        &mut self,
+        batch: Vec<(String, Incoming)>,
+        guard: WriteGuard<'_>,
+    ) -> Result<Merged> {
         let mut merged = Merged {
             to_commit: Vec::new(),
             outcomes: Vec::with_capacity(batch.len()),
@@ -157,11 +174,16 @@ impl Inner {
                     let before = existing.doc.read().ok();
                     (existing, before)
                 }
-                None => (StoredDoc::new(HouseholdDoc::empty(self.actor.clone())), None),
+                None => (
+                    StoredDoc::new(HouseholdDoc::empty(self.actor.clone())),
+                    None,
+                ),
             };
             let changes = match incoming {
                 Incoming::Changes(changes) => changes,
-                Incoming::Document(mut doc) if before.is_none() && stored.persisted_heads.is_empty() => {
+                Incoming::Document(mut doc)
+                    if before.is_none() && stored.persisted_heads.is_empty() =>
+                {
                     // A whole document for a household not here yet: keep it as it is.
                     doc.set_actor(self.actor.clone());
                     stored = StoredDoc::new(*doc);
@@ -194,7 +216,11 @@ fn merge(
 ) -> ApplyOutcome {
     let mut new_changes = match stored.doc.apply_changes(changes) {
         Ok(n) => n,
-        Err(err) => return ApplyOutcome::Rejected { reason: err.to_string() },
+        Err(err) => {
+            return ApplyOutcome::Rejected {
+                reason: err.to_string(),
+            };
+        }
     };
     let missing = stored.doc.missing_deps();
     if !missing.is_empty() {
@@ -207,7 +233,9 @@ fn merge(
     }
     match check(&stored.doc, household_id).and_then(|after| guard(before, &after)) {
         Ok(()) => ApplyOutcome::Applied { new_changes },
-        Err(err) => ApplyOutcome::Rejected { reason: err.to_string() },
+        Err(err) => ApplyOutcome::Rejected {
+            reason: err.to_string(),
+        },
     }
 }
 

@@ -290,7 +290,8 @@ impl Store {
 
     /// The device token, once enrolled.
     pub fn device_token(&self) -> Result<Option<String>> {
-        Ok(get_meta(&self.lock().conn, TOKEN_KEY)?.map(|b| String::from_utf8_lossy(&b).into_owned()))
+        Ok(get_meta(&self.lock().conn, TOKEN_KEY)?
+            .map(|b| String::from_utf8_lossy(&b).into_owned()))
     }
 
     /// Stops syncing until the device enrolls again, with the server's reason.

@@ -224,7 +224,8 @@ async fn run(
             budget: config.budget_bytes,
         };
         let body = protocol::encode(&request);
-        let (response, received_bytes) = exchange(&http, &url, &token, &body, config, cancel).await?;
+        let (response, received_bytes) =
+            exchange(&http, &url, &token, &body, config, cancel).await?;
         let remaining = response.remaining;
         let received_docs = (response.changes.len() + response.snapshots.len()) as u64;
         let pushed: Vec<PendingPush> = pushes;

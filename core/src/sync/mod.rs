@@ -5,7 +5,5 @@
 mod client;
 pub mod protocol;
 
-pub use client::{
-    ProgressListener, SyncConfig, SyncError, SyncProgress, SyncReport, enroll, sync,
-};
+pub use client::{ProgressListener, SyncConfig, SyncError, SyncProgress, SyncReport, enroll, sync};
 pub use tokio_util::sync::CancellationToken;

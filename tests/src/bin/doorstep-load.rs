@@ -69,7 +69,9 @@ fn main() {
     let (url, villages, accounts, _server) = match &args.server {
         Some(url) => {
             let Some(data) = &args.data else {
-                eprintln!("错误：用 --server 时请用 --data 指定该服务器的数据目录（用于发放登记码）");
+                eprintln!(
+                    "错误：用 --server 时请用 --data 指定该服务器的数据目录（用于发放登记码）"
+                );
                 std::process::exit(2);
             };
             let accounts = Arc::new(Accounts::open(data).expect("accounts"));
@@ -82,7 +84,10 @@ fn main() {
                 jobs_per_household: 2.0,
                 ..DemoOptions::default()
             };
-            eprintln!("生成演示乡镇：{} 个村，每村 {} 户 …", args.villages, args.households);
+            eprintln!(
+                "生成演示乡镇：{} 个村，每村 {} 户 …",
+                args.villages, args.households
+            );
             let (town, state) = prepare_server_data(dir.path(), &options);
             let villages = town.villages().map(|v| v.id.clone()).collect();
             let accounts = Arc::clone(&state.accounts);

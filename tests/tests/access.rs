@@ -1,0 +1,506 @@
+//! Who may see and change what, over the real HTTP API: enrollment codes and device tokens,
+//! revoked and unknown devices, reads limited to the device's villages, writes checked with the
+//! core's rules (a forged client cannot approve, move a household or touch another village),
+//! and the audit log.
+
+mod common;
+
+use std::sync::Arc;
+
+use automerge::ReadDoc;
+use automerge::transaction::Transactable;
+use common::*;
+use doorstep_core::demo::DemoOptions;
+use doorstep_core::sync::protocol::{
+    self, AckStatus, DocChanges, Position, SyncRequest, SyncResponse,
+};
+use doorstep_core::*;
+use doorstep_sync_server::accounts::Accounts;
+use doorstep_tests::{
+    ServerProcess, enroll_phone, phone, prepare_server_data, quick_config, sync_now,
+};
+
+const OTHER_VILLAGE: &str = "sanzhang-v02";
+
+struct Town {
+    _dir: tempfile::TempDir,
+    data: std::path::PathBuf,
+    town: doorstep_core::demo::DemoTown,
+    server: ServerProcess,
+    accounts: Arc<Accounts>,
+    root: std::path::PathBuf,
+}
+
+fn two_villages() -> Town {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("server");
+    let options = DemoOptions {
+        villages: 2,
+        households_per_village: 8,
+        jobs_per_household: 2.0,
+        ..DemoOptions::default()
+    };
+    let (town, state) = prepare_server_data(&data, &options);
+    let server = ServerProcess::start(&server_exe(), &data);
+    let root = dir.path().to_path_buf();
+    Town {
+        _dir: dir,
+        data,
+        town,
+        server,
+        accounts: state.accounts,
+        root,
+    }
+}
+
+impl Town {
+    fn user(&self, role: Role, region: &str) -> User {
+        self.town.user(role, region).unwrap().user.clone()
+    }
+
+    fn enrolled_phone(&self, name: &str, user: &User) -> Arc<Store> {
+        let p = phone(&self.root.join(name), user, now());
+        enroll_phone(&self.accounts, &self.server.url, &p, &user.id);
+        p
+    }
+
+    fn sync(&self, p: &Arc<Store>) -> Result<sync::SyncReport, sync::SyncError> {
+        sync_now(p, quick_config(&self.server.url, &[]))
+    }
+
+    /// The server's copy of a household, read from its file while it runs.
+    fn server_doc(&self, household: &str) -> automerge::AutoCommit {
+        let store = doorstep_sync_server::open_server_store(&self.data).unwrap();
+        automerge::AutoCommit::load(&store.export_snapshot(household).unwrap()).unwrap()
+    }
+
+    /// Posts a hand-made request with a device's token.
+    fn post(&self, token: &str, request: &SyncRequest) -> (u16, Vec<u8>) {
+        tokio::runtime::Runtime::new().unwrap().block_on(async {
+            let response = reqwest::Client::new()
+                .post(format!("{}{}", self.server.url, protocol::SYNC_PATH))
+                .bearer_auth(token)
+                .body(protocol::encode(request))
+                .send()
+                .await
+                .unwrap();
+            (
+                response.status().as_u16(),
+                response.bytes().await.unwrap().to_vec(),
+            )
+        })
+    }
+}
+
+#[test]
+fn codes_are_single_use_expire_and_revoked_devices_stop_syncing() {
+    let t = two_villages();
+    let agent = t.user(Role::Agent, VILLAGE);
+    let p = phone(&t.root.join("p.db"), &agent, now());
+    let code = t
+        .accounts
+        .issue_code(&agent.id, chrono::Utc::now())
+        .unwrap();
+    assert_eq!(code.len(), 9, "eight characters and a dash: {code}");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let answer = rt
+        .block_on(sync::enroll(
+            Arc::clone(&p),
+            &t.server.url,
+            &code.to_lowercase(),
+            "手机",
+        ))
+        .unwrap();
+    assert_eq!(answer.villages, vec![VILLAGE.to_string()]);
+    assert_eq!(answer.token.len(), 64, "256 bits, hex");
+    // The server keeps only a hash of the token.
+    let raw = std::fs::read(t.data.join("accounts.db")).unwrap();
+    assert!(!raw.windows(64).any(|w| w == answer.token.as_bytes()));
+    // The code cannot be used again, nor an expired one.
+    let other = phone(&t.root.join("q.db"), &agent, now());
+    let again = rt.block_on(sync::enroll(
+        Arc::clone(&other),
+        &t.server.url,
+        &code,
+        "手机2",
+    ));
+    assert!(
+        matches!(again, Err(sync::SyncError::Unauthorized { message }) if message.contains("登记码无效"))
+    );
+    let old = t
+        .accounts
+        .issue_code(&agent.id, chrono::Utc::now() - chrono::Duration::hours(25))
+        .unwrap();
+    assert!(
+        rt.block_on(sync::enroll(
+            Arc::clone(&other),
+            &t.server.url,
+            &old,
+            "手机2"
+        ))
+        .is_err()
+    );
+    // A phone never enrolled cannot sync, and says so.
+    assert!(matches!(t.sync(&other), Err(sync::SyncError::NotEnrolled)));
+
+    t.sync(&p).unwrap();
+    t.accounts
+        .revoke(&p.device_actor(), chrono::Utc::now())
+        .unwrap();
+    let err = t.sync(&p).unwrap_err();
+    assert!(
+        matches!(&err, sync::SyncError::Unauthorized { message } if message.contains("已被注销")),
+        "{err}"
+    );
+    let status = p.sync_status().unwrap();
+    assert!(status.blocked.as_deref().unwrap().contains("已被注销"));
+    // Stopped: it does not even try until it enrolls again.
+    assert!(matches!(
+        t.sync(&p),
+        Err(sync::SyncError::Unauthorized { .. })
+    ));
+    enroll_phone(&t.accounts, &t.server.url, &p, &agent.id);
+    assert!(p.sync_status().unwrap().blocked.is_none());
+    t.sync(&p).unwrap();
+    let devices = t.accounts.devices().unwrap();
+    assert!(
+        devices
+            .iter()
+            .any(|d| d.device_id == p.device_actor() && d.revoked_at.is_none())
+    );
+}
+
+#[test]
+fn a_device_reads_only_its_villages() {
+    let t = two_villages();
+    let agent = t.user(Role::Agent, VILLAGE);
+    let p = t.enrolled_phone("a.db", &agent);
+    t.sync(&p).unwrap();
+    let theirs: Vec<String> = t
+        .town
+        .households
+        .iter()
+        .filter(|d| d.read().unwrap().household.village_id == OTHER_VILLAGE)
+        .map(|d| d.household_id().unwrap())
+        .collect();
+    let other_names: Vec<String> = t
+        .town
+        .households
+        .iter()
+        .filter(|d| d.read().unwrap().household.village_id == OTHER_VILLAGE)
+        .flat_map(|d| d.read().unwrap().members.into_iter().map(|m| m.name))
+        .collect();
+    let mine = p.household_ids().unwrap();
+    assert_eq!(mine.len(), 8);
+    assert!(mine.iter().all(|id| !theirs.contains(id)));
+
+    // The other village changes; this device hears nothing of it, not even a count.
+    let head_b = t.enrolled_phone("b.db", &t.user(Role::VillageHead, OTHER_VILLAGE));
+    t.sync(&head_b).unwrap();
+    head_b
+        .record_visit(
+            &theirs[0],
+            None,
+            VisitRecord {
+                purpose: "走访".into(),
+                outcome: VisitOutcome::Met,
+                notes: String::new(),
+                location: None,
+            },
+        )
+        .unwrap();
+    t.sync(&head_b).unwrap();
+
+    // A hand-made request asking for the other village's data by every route.
+    let token = p.device_token().unwrap().unwrap();
+    for position in [
+        Position::Changes { cursor: 0 },
+        Position::Snapshots {
+            base: None,
+            after: None,
+        },
+        p.sync_position().unwrap(),
+    ] {
+        let request = SyncRequest {
+            device: p.device_actor(),
+            scope: vec![VILLAGE.into(), OTHER_VILLAGE.into()],
+            position,
+            push: vec![],
+            want_snapshots: theirs.clone(),
+            budget: 1 << 24,
+        };
+        let (status, body) = t.post(&token, &request);
+        assert_eq!(status, 200);
+        let response: SyncResponse = protocol::decode(&body).unwrap();
+        let ids: Vec<&String> = response
+            .changes
+            .iter()
+            .map(|c| &c.household_id)
+            .chain(response.snapshots.iter().map(|s| &s.household_id))
+            .collect();
+        assert!(ids.iter().all(|id| !theirs.contains(id)), "{ids:?}");
+        let plain = format!("{response:?}");
+        for id in &theirs {
+            assert!(!plain.contains(id.as_str()));
+        }
+        for snapshot in &response.snapshots {
+            let doc = HouseholdDoc::load(&snapshot.bytes, automerge::ActorId::random()).unwrap();
+            let data = doc.read().unwrap();
+            assert_eq!(data.household.village_id, VILLAGE);
+            assert!(
+                data.members
+                    .iter()
+                    .all(|m| !other_names.contains(&m.name) || m.name.is_empty())
+            );
+        }
+        if let Position::Changes { .. } = response.next {
+            let page = response.remaining;
+            assert!(
+                page <= 1_000,
+                "remaining counts only this device's villages"
+            );
+        }
+    }
+    // The no-op sync after the other village's visit: nothing, and nothing remaining.
+    let noop = t.sync(&p).unwrap();
+    assert_eq!(noop.progress.documents_received, 0);
+    assert_eq!(noop.progress.rounds, 1);
+    // A token for another device is refused.
+    let mut wrong = SyncRequest {
+        device: "someone-else".into(),
+        scope: vec![],
+        position: Position::Changes { cursor: 0 },
+        push: vec![],
+        want_snapshots: vec![],
+        budget: 1024,
+    };
+    assert_eq!(t.post(&token, &wrong).0, 401);
+    wrong.device = p.device_actor();
+    assert_eq!(t.post("not-a-token", &wrong).0, 401);
+}
+
+/// Changes made on a copy of the server's document by a forged client.
+fn forged(
+    doc: &mut automerge::AutoCommit,
+    edit: impl FnOnce(&mut automerge::AutoCommit),
+) -> Vec<Vec<u8>> {
+    let before = doc.get_heads();
+    doc.set_actor(automerge::ActorId::random());
+    edit(doc);
+    doc.commit();
+    doc.get_changes(&before)
+        .iter()
+        .map(|c| c.raw_bytes().to_vec())
+        .collect()
+}
+
+fn map(doc: &automerge::AutoCommit, parent: &automerge::ObjId, key: &str) -> automerge::ObjId {
+    match doc.get(parent, key).unwrap() {
+        Some((automerge::Value::Object(_), id)) => id,
+        other => panic!("{key}: {other:?}"),
+    }
+}
+
+#[test]
+fn forged_writes_are_refused_and_other_households_still_sync() {
+    let t = two_villages();
+    let agent = t.user(Role::Agent, VILLAGE);
+    let p = t.enrolled_phone("a.db", &agent);
+    t.sync(&p).unwrap();
+    let token = p.device_token().unwrap().unwrap();
+    let mine = p.household_ids().unwrap();
+    let theirs: String = t
+        .town
+        .households
+        .iter()
+        .map(|d| d.read().unwrap())
+        .find(|d| d.household.village_id == OTHER_VILLAGE)
+        .unwrap()
+        .household
+        .id;
+    // A town-tier job handed up by the agent and received at the town, waiting for approval.
+    let job_household = mine[0].clone();
+    let member = p.household(&job_household).unwrap().members[0].id.clone();
+    let job_id = p
+        .open_job(NewJob {
+            member_id: member,
+            item_code: "social-security-card-application".into(),
+            mode: ServiceMode::Proxy,
+            urgency: Urgency::Amber,
+            note: String::new(),
+            visit_id: None,
+        })
+        .unwrap();
+    for step in [
+        JobStep::Accept {
+            missing_materials: vec![],
+            supplement_deadline: None,
+        },
+        JobStep::HandUp {
+            carrier: "王建国".into(),
+        },
+    ] {
+        p.take_step(&job_id, step, None).unwrap();
+    }
+    t.sync(&p).unwrap();
+    let town = t.enrolled_phone("town.db", &t.user(Role::TownStaff, "sanzhang"));
+    t.sync(&town).unwrap();
+    assert_eq!(
+        town.household_ids().unwrap().len(),
+        16,
+        "town staff see both villages"
+    );
+    town.take_step(&job_id, JobStep::TownAccept, None).unwrap();
+    t.sync(&town).unwrap();
+    t.sync(&p).unwrap();
+    let job = p.job(&job_id).unwrap();
+    assert_eq!(job.progress.state, JobState::TownAccepted);
+
+    // 1. An approval signed as town staff by the agent's device.
+    let mut doc = t.server_doc(&job_household);
+    let approve = forged(&mut doc, |d| {
+        let jobs = map(d, &automerge::ROOT, "jobs");
+        let j = map(d, &jobs, &job.job.id);
+        let events = map(d, &j, "events");
+        let event = serde_json::json!({
+            "id": "forged-approval",
+            "step": {"step": "approve"},
+            "by": {"user_id": agent.id, "user_name": agent.name, "role": "town_staff"},
+            "at": 0
+        });
+        let at = d.length(&events);
+        d.insert(&events, at, event.to_string()).unwrap();
+    });
+    // 2. The same, signed honestly as an agent.
+    let mut doc = t.server_doc(&job_household);
+    let approve_as_agent = forged(&mut doc, |d| {
+        let jobs = map(d, &automerge::ROOT, "jobs");
+        let j = map(d, &jobs, &job.job.id);
+        let events = map(d, &j, "events");
+        let event = serde_json::json!({
+            "id": "forged-approval-2",
+            "step": {"step": "approve"},
+            "by": {"user_id": agent.id, "user_name": agent.name, "role": "agent"},
+            "at": 0
+        });
+        let at = d.length(&events);
+        d.insert(&events, at, event.to_string()).unwrap();
+    });
+    // 3. Moving a household to the other village.
+    let mover = mine.iter().find(|h| **h != job_household).unwrap().clone();
+    let mut doc = t.server_doc(&mover);
+    let moved = forged(&mut doc, |d| {
+        let hh = map(d, &automerge::ROOT, "household");
+        d.put(&hh, "village_id", OTHER_VILLAGE).unwrap();
+    });
+    // 4. Changing the other village's household.
+    let mut doc = t.server_doc(&theirs);
+    let trespass = forged(&mut doc, |d| {
+        let hh = map(d, &automerge::ROOT, "household");
+        d.put(&hh, "address", "被篡改的地址").unwrap();
+    });
+    // 5. Removing a job's history.
+    let mut doc = t.server_doc(&job_household);
+    let erase = forged(&mut doc, |d| {
+        let jobs = map(d, &automerge::ROOT, "jobs");
+        let j = map(d, &jobs, &job.job.id);
+        let events = map(d, &j, "events");
+        d.delete(&events, 0).unwrap();
+    });
+    // 6. An oversized change.
+    let mut doc = t.server_doc(&mover);
+    let oversized = forged(&mut doc, |d| {
+        let hh = map(d, &automerge::ROOT, "household");
+        let noise: String = (0..5_000_000u64)
+            .map(|i| char::from(b'a' + (i.wrapping_mul(2_654_435_761) % 26) as u8))
+            .collect();
+        d.put(&hh, "address", noise).unwrap();
+    });
+    // And one honest change, in the same push.
+    let honest_household = mine
+        .iter()
+        .find(|h| **h != job_household && **h != mover)
+        .unwrap()
+        .clone();
+    p.record_visit(
+        &honest_household,
+        None,
+        VisitRecord {
+            purpose: "走访".into(),
+            outcome: VisitOutcome::Met,
+            notes: String::new(),
+            location: None,
+        },
+    )
+    .unwrap();
+    let honest = p.pending_pushes(1 << 20).unwrap().remove(0);
+
+    let journal_before = journal_shape(&t.data);
+    let cases = [
+        (job_household.clone(), approve, "与登记的用户不符"),
+        (job_household.clone(), approve_as_agent, "无权执行“批准”"),
+        (mover.clone(), moved, "不在您负责的范围内"),
+        (theirs.clone(), trespass, "不在您负责的范围内"),
+        (job_household.clone(), erase, "不能删除办件的办理记录"),
+        (mover.clone(), oversized, "变更过大"),
+    ];
+    for (household, changes, expected) in cases {
+        let request = SyncRequest {
+            device: p.device_actor(),
+            scope: vec![VILLAGE.into(), OTHER_VILLAGE.into()],
+            position: p.sync_position().unwrap(),
+            push: vec![
+                DocChanges {
+                    household_id: household.clone(),
+                    changes,
+                },
+                DocChanges::from(&honest),
+            ],
+            want_snapshots: vec![],
+            budget: 1024,
+        };
+        let (status, body) = t.post(&token, &request);
+        assert!(
+            body.len() < 4096,
+            "{household}: {status} {}",
+            String::from_utf8_lossy(&body)
+        );
+        assert_eq!(status, 200);
+        let response: SyncResponse = protocol::decode(&body).unwrap();
+        match &response.acks[0].status {
+            AckStatus::Rejected { reason } => {
+                assert!(reason.contains(expected), "{household}: {reason}")
+            }
+            other => panic!("{household} was not refused: {other:?}"),
+        }
+        assert_eq!(
+            response.acks[1].status,
+            AckStatus::Stored,
+            "the honest household still syncs"
+        );
+    }
+    // Nothing of the forged changes was stored: only the honest visit (once).
+    assert_eq!(
+        journal_shape(&t.data).0,
+        journal_before.0 + honest.changes.len() as i64
+    );
+    let server_copy = t.server_doc(&mover);
+    let hh = map(&server_copy, &automerge::ROOT, "household");
+    let village = server_copy.get(&hh, "village_id").unwrap().unwrap().0;
+    assert_eq!(village.as_str(), Some(VILLAGE));
+    // The audit log names the device for what it read, stored and was refused.
+    let log = t.accounts.audit_log().unwrap();
+    let device = p.device_actor();
+    for action in ["read", "write", "refused"] {
+        assert!(
+            log.iter()
+                .any(|e| e.user_id == agent.id && e.device_id == device && e.action == action),
+            "audit has {action}"
+        );
+    }
+    assert!(
+        log.iter().any(|e| e.household_id == theirs
+            && e.action == "refused"
+            && e.detail.contains("不在"))
+    );
+}
