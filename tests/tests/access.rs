@@ -125,7 +125,7 @@ fn codes_are_single_use_expire_and_revoked_devices_stop_syncing() {
         "手机2",
     ));
     assert!(
-        matches!(again, Err(sync::SyncError::Unauthorized { message }) if message.contains("登记码无效"))
+        matches!(again, Err(sync::SyncError::EnrollmentRefused { message }) if message.contains("登记码无效"))
     );
     let old = t
         .accounts

@@ -101,6 +101,12 @@ pub enum SyncError {
         /// The server's reason.
         message: String,
     },
+    /// The server refused an enrollment (a wrong, used or expired code).
+    #[error("登记失败：{message}")]
+    EnrollmentRefused {
+        /// The server's reason.
+        message: String,
+    },
     /// The device has not enrolled yet.
     #[error("本机还没有登记，请输入镇便民服务中心发放的登记码")]
     NotEnrolled,
@@ -131,6 +137,7 @@ impl SyncError {
             SyncError::Cancelled
             | SyncError::Store(_)
             | SyncError::Unauthorized { .. }
+            | SyncError::EnrollmentRefused { .. }
             | SyncError::NotEnrolled => false,
         }
     }
@@ -356,7 +363,7 @@ pub async fn enroll(
     let bytes = response.bytes().await.map_err(network)?;
     let message = || String::from_utf8_lossy(&bytes).trim().to_string();
     if status == reqwest::StatusCode::UNAUTHORIZED {
-        return Err(SyncError::Unauthorized { message: message() });
+        return Err(SyncError::EnrollmentRefused { message: message() });
     }
     if !status.is_success() {
         return Err(SyncError::Server {
