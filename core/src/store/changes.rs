@@ -107,7 +107,7 @@ impl Store {
             .into_iter()
             .map(|doc| Ok((doc.household_id()?, Incoming::Document(Box::new(doc)))))
             .collect::<Result<Vec<_>>>()?;
-        self.receive(origin, batch, &|_, _| Ok(()))
+        self.receive(origin, batch, None)
     }
 
     /// Applies received changes for many households in one transaction. Each household is
@@ -124,7 +124,11 @@ impl Store {
         origin: &str,
         batch: Vec<IncomingChanges>,
     ) -> Result<Vec<ApplyOutcome>> {
-        self.apply_changes_checked(origin, batch, &|_, _| Ok(()))
+        let batch = batch
+            .into_iter()
+            .map(|c| (c.household_id, Incoming::Changes(c.changes)))
+            .collect();
+        self.receive(origin, batch, None)
     }
 
     /// Like [`Store::apply_changes_from`], refusing each household whose changes `guard`
@@ -139,14 +143,14 @@ impl Store {
             .into_iter()
             .map(|c| (c.household_id, Incoming::Changes(c.changes)))
             .collect();
-        self.receive(origin, batch, guard)
+        self.receive(origin, batch, Some(guard))
     }
 
     fn receive(
         &self,
         origin: &str,
         batch: Vec<(String, Incoming)>,
-        guard: WriteGuard<'_>,
+        guard: Option<WriteGuard<'_>>,
     ) -> Result<Vec<ApplyOutcome>> {
         let mut inner = self.lock();
         let merged = inner.merge_all(batch, guard)?;
@@ -162,7 +166,7 @@ impl Inner {
     pub(crate) fn merge_all(
         &mut self,
         batch: Vec<(String, Incoming)>,
-        guard: WriteGuard<'_>,
+        guard: Option<WriteGuard<'_>>,
     ) -> Result<Merged> {
         let mut merged = Merged {
             to_commit: Vec::new(),
@@ -171,7 +175,8 @@ impl Inner {
         for (id, incoming) in batch {
             let (mut stored, before) = match self.take(&id)? {
                 Some(existing) => {
-                    let before = existing.doc.read().ok();
+                    // Read only when a guard will compare before and after.
+                    let before = guard.and_then(|_| existing.doc.read().ok());
                     (existing, before)
                 }
                 None => (
@@ -181,9 +186,7 @@ impl Inner {
             };
             let changes = match incoming {
                 Incoming::Changes(changes) => changes,
-                Incoming::Document(mut doc)
-                    if before.is_none() && stored.persisted_heads.is_empty() =>
-                {
+                Incoming::Document(mut doc) if stored.persisted_heads.is_empty() => {
                     // A whole document for a household not here yet: keep it as it is.
                     doc.set_actor(self.actor.clone());
                     stored = StoredDoc::new(*doc);
@@ -212,7 +215,7 @@ fn merge(
     household_id: &str,
     changes: &[Vec<u8>],
     before: Option<&HouseholdData>,
-    guard: WriteGuard<'_>,
+    guard: Option<WriteGuard<'_>>,
 ) -> ApplyOutcome {
     let mut new_changes = match stored.doc.apply_changes(changes) {
         Ok(n) => n,
@@ -231,7 +234,9 @@ fn merge(
     if stored.persisted_heads.is_empty() && changes.is_empty() {
         new_changes = stored.doc.changes_since(&[]).len();
     }
-    match check(&stored.doc, household_id).and_then(|after| guard(before, &after)) {
+    let checked = check(&stored.doc, household_id)
+        .and_then(|after| guard.map_or(Ok(()), |guard| guard(before, &after)));
+    match checked {
         Ok(()) => ApplyOutcome::Applied { new_changes },
         Err(err) => ApplyOutcome::Rejected {
             reason: err.to_string(),

@@ -217,7 +217,7 @@ impl Store {
         }
         let now = to_millis(self.clock.now());
         let mut inner = self.lock();
-        let merged = inner.merge_all(batch, &|_, _| Ok(()))?;
+        let merged = inner.merge_all(batch, None)?;
         let mut applied = RoundApplied::default();
         let position = serde_json::to_vec(&response.next).map_err(|e| CoreError::Storage {
             reason: e.to_string(),
