@@ -117,6 +117,17 @@ pub enum CoreError {
         /// Why decoding failed.
         reason: String,
     },
+    /// The store could not be opened with the key given (or needs one and got none).
+    #[error(
+        "无法打开本机数据库：密钥不对，或数据库已损坏。数据未被改动；请重新登录后再试，如仍不行请联系镇便民服务中心"
+    )]
+    WrongKey,
+    /// The app shell could not supply the database key.
+    #[error("无法取得本机数据库的密钥：{reason}。请重新登录")]
+    KeyUnavailable {
+        /// Why, from the shell.
+        reason: String,
+    },
     /// The local database failed.
     #[error("本地数据库出错：{reason}。数据未丢失，请重试；如反复出现请联系镇便民服务中心")]
     Storage {

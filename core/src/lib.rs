@@ -34,7 +34,7 @@ pub use domain::region::{Region, RegionTier, Role, User};
 pub use domain::visit::{Visit, VisitOutcome, VisitRecord};
 pub use error::{CoreError, Result};
 pub use store::{
-    ApplyOutcome, Figures, HouseholdSyncState, IncomingChanges, ItemCount, JobSummary, RosterEntry,
-    SearchHit, Store, StoreOptions, SyncStatus, WorkItem, WorkKind,
+    ApplyOutcome, Figures, HouseholdSyncState, IncomingChanges, ItemCount, JobSummary, KeyProvider,
+    RosterEntry, SearchHit, Store, StoreOptions, SyncStatus, WorkItem, WorkKind,
 };
 pub use time::{Clock, FixedClock, SystemClock};

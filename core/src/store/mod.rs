@@ -52,6 +52,14 @@ struct Inner {
     journal: bool,
 }
 
+/// Supplies the key of the encrypted store each time it opens. The app shell implements it
+/// with the Android Keystore or the iOS Keychain; the core uses the key to open the file and
+/// keeps no copy of it.
+pub trait KeyProvider: Send + Sync {
+    /// The raw key (32 random bytes are recommended), or why it cannot be had.
+    fn database_key(&self) -> std::result::Result<Vec<u8>, String>;
+}
+
 /// How to open a store.
 #[derive(Clone)]
 pub struct StoreOptions {
@@ -60,6 +68,8 @@ pub struct StoreOptions {
     /// Keep a journal of every change with a sequence number, for a sync server to serve
     /// changes by cursor. Phones leave it off.
     pub journal: bool,
+    /// The key of an encrypted store (SQLCipher); `None` for a plain SQLite file.
+    pub key: Option<Arc<dyn KeyProvider>>,
 }
 
 impl Default for StoreOptions {
@@ -67,7 +77,36 @@ impl Default for StoreOptions {
         StoreOptions {
             clock: Arc::new(SystemClock),
             journal: false,
+            key: None,
         }
+    }
+}
+
+/// Applies the key (if any) and checks that the file can be read with it, before anything is
+/// written: a wrong key leaves the file as it was.
+fn unlock(conn: &Connection, key: Option<&Arc<dyn KeyProvider>>) -> Result<()> {
+    if let Some(provider) = key {
+        let raw = provider
+            .database_key()
+            .map_err(|reason| CoreError::KeyUnavailable { reason })?;
+        if raw.is_empty() {
+            return Err(CoreError::KeyUnavailable {
+                reason: "密钥为空".into(),
+            });
+        }
+        let hex: String = raw.iter().map(|b| format!("{b:02x}")).collect();
+        conn.execute_batch(&format!("PRAGMA key = \"x'{hex}'\";"))?;
+    }
+    match conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+        r.get::<_, i64>(0)
+    }) {
+        Ok(_) => Ok(()),
+        Err(rusqlite::Error::SqliteFailure(e, _))
+            if e.code == rusqlite::ErrorCode::NotADatabase =>
+        {
+            Err(CoreError::WrongKey)
+        }
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -101,6 +140,7 @@ impl Store {
     /// migrations and, if they changed the query tables, rebuilds them.
     pub fn open_with(path: impl AsRef<Path>, options: StoreOptions) -> Result<Store> {
         let mut conn = Connection::open(path)?;
+        unlock(&conn, options.key.as_ref())?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
