@@ -174,11 +174,6 @@ impl HouseholdDoc {
         self.doc.get_missing_deps(&[])
     }
 
-    /// The underlying automerge document, for reading.
-    pub fn automerge(&self) -> &AutoCommit {
-        &self.doc
-    }
-
     /// Commits the pending operations as one change, stamped with the device time and with the
     /// author recorded under the device's actor id.
     fn commit(&mut self, ctx: EditContext<'_>) -> Result<()> {

@@ -60,12 +60,6 @@ impl HouseholdDoc {
         Ok(self.doc.hydrate(ROOT, None)?)
     }
 
-    /// The schema version written in the document (0 for an empty document).
-    pub fn schema_version(&self) -> Result<i64> {
-        let value = self.doc.get(ROOT, "schema")?;
-        Ok(value.and_then(|(v, _)| v.as_i64()).unwrap_or(0))
-    }
-
     /// The household's id, from the document.
     pub fn household_id(&self) -> Result<String> {
         let hh = super::fields::req_map(&self.doc, &ROOT, "household")?;

@@ -6,7 +6,7 @@ use automerge::ChangeHash;
 use super::persist::StoredDoc;
 use super::{Inner, Origin, Store};
 use crate::document::{HouseholdData, HouseholdDoc};
-use crate::error::{CoreError, Result, not_found};
+use crate::error::{Result, not_found};
 
 /// Changes received for one household.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,16 +79,6 @@ impl Store {
     /// The whole compacted document of a household (for a new device).
     pub fn export_snapshot(&self, household_id: &str) -> Result<Vec<u8>> {
         self.read_doc(household_id, |doc| Ok(doc.save()))
-    }
-
-    /// Imports a household from a snapshot (merging if the household is already here).
-    pub fn import_snapshot(&self, snapshot: &[u8]) -> Result<String> {
-        let doc = HouseholdDoc::load(snapshot, automerge::ActorId::random())?;
-        let household_id = doc.household_id()?;
-        match self.import_documents(vec![doc])?.into_iter().next() {
-            Some(ApplyOutcome::Rejected { reason }) => Err(CoreError::InvalidChanges { reason }),
-            _ => Ok(household_id),
-        }
     }
 
     /// Imports whole documents (a generated demo town) in one transaction: new households are
