@@ -224,16 +224,7 @@ fn apply(op: &Op, replicas: &[Replica], hh: &str) {
             }
         }
         Op::Visit { replica } => on(*replica)
-            .record_visit(
-                hh,
-                None,
-                VisitRecord {
-                    purpose: "走访".into(),
-                    outcome: VisitOutcome::Met,
-                    notes: String::new(),
-                    location: None,
-                },
-            )
+            .record_visit(hh, None, VisitRecord::new("走访", VisitOutcome::Met))
             .map(|_| ()),
         Op::Resolve { replica, pick } => {
             let conflicts = on(*replica).conflicts(hh).unwrap();

@@ -260,12 +260,7 @@ fn reminders_needs_and_visits() {
         .record_visit(
             &hh,
             Some(&planned),
-            VisitRecord {
-                purpose: "送药".into(),
-                outcome: VisitOutcome::NobodyHome,
-                notes: String::new(),
-                location: None,
-            },
+            VisitRecord::new("送药", VisitOutcome::NobodyHome),
         )
         .unwrap();
     let visits = store.household(&hh).unwrap().visits;

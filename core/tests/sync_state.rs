@@ -55,16 +55,7 @@ fn acknowledgements_refusals_and_received_changes_are_committed_together() {
     sync_into(&phone, &other);
     let heads = other.heads(&first).unwrap();
     other
-        .record_visit(
-            &first,
-            None,
-            VisitRecord {
-                purpose: "走访".into(),
-                outcome: VisitOutcome::Met,
-                notes: String::new(),
-                location: None,
-            },
-        )
+        .record_visit(&first, None, VisitRecord::new("走访", VisitOutcome::Met))
         .unwrap();
     let incoming = other.changes_since(&first, &heads).unwrap();
 

@@ -201,12 +201,7 @@ fn a_device_reads_only_its_villages() {
         .record_visit(
             &theirs[0],
             None,
-            VisitRecord {
-                purpose: "走访".into(),
-                outcome: VisitOutcome::Met,
-                notes: String::new(),
-                location: None,
-            },
+            VisitRecord::new("走访", VisitOutcome::Met),
         )
         .unwrap();
     t.sync(&head_b).unwrap();
@@ -356,36 +351,26 @@ fn forged_writes_are_refused_and_other_households_still_sync() {
     let job = p.job(&job_id).unwrap();
     assert_eq!(job.progress.state, JobState::TownAccepted);
 
-    // 1. An approval signed as town staff by the agent's device.
-    let mut doc = t.server_doc(&job_household);
-    let approve = forged(&mut doc, |d| {
-        let jobs = map(d, &automerge::ROOT, "jobs");
-        let j = map(d, &jobs, &job.job.id);
-        let events = map(d, &j, "events");
-        let event = serde_json::json!({
-            "id": "forged-approval",
-            "step": {"step": "approve"},
-            "by": {"user_id": agent.id, "user_name": agent.name, "role": "town_staff"},
-            "at": 0
-        });
-        let at = d.length(&events);
-        d.insert(&events, at, event.to_string()).unwrap();
-    });
-    // 2. The same, signed honestly as an agent.
-    let mut doc = t.server_doc(&job_household);
-    let approve_as_agent = forged(&mut doc, |d| {
-        let jobs = map(d, &automerge::ROOT, "jobs");
-        let j = map(d, &jobs, &job.job.id);
-        let events = map(d, &j, "events");
-        let event = serde_json::json!({
-            "id": "forged-approval-2",
-            "step": {"step": "approve"},
-            "by": {"user_id": agent.id, "user_name": agent.name, "role": "agent"},
-            "at": 0
-        });
-        let at = d.length(&events);
-        d.insert(&events, at, event.to_string()).unwrap();
-    });
+    // An approval appended to the job's history by the agent's device, signed with `role`.
+    let approval = |event_id: &str, role: &str| {
+        let mut doc = t.server_doc(&job_household);
+        forged(&mut doc, |d| {
+            let jobs = map(d, &automerge::ROOT, "jobs");
+            let j = map(d, &jobs, &job.job.id);
+            let events = map(d, &j, "events");
+            let event = serde_json::json!({
+                "id": event_id,
+                "step": {"step": "approve"},
+                "by": {"user_id": agent.id, "user_name": agent.name, "role": role},
+                "at": 0
+            });
+            let at = d.length(&events);
+            d.insert(&events, at, event.to_string()).unwrap();
+        })
+    };
+    // 1. Signed as town staff; 2. signed honestly as an agent.
+    let approve = approval("forged-approval", "town_staff");
+    let approve_as_agent = approval("forged-approval-2", "agent");
     // 3. Moving a household to the other village.
     let mover = mine.iter().find(|h| **h != job_household).unwrap().clone();
     let mut doc = t.server_doc(&mover);
@@ -425,12 +410,7 @@ fn forged_writes_are_refused_and_other_households_still_sync() {
     p.record_visit(
         &honest_household,
         None,
-        VisitRecord {
-            purpose: "走访".into(),
-            outcome: VisitOutcome::Met,
-            notes: String::new(),
-            location: None,
-        },
+        VisitRecord::new("走访", VisitOutcome::Met),
     )
     .unwrap();
     let honest = p.pending_pushes(1 << 20).unwrap().remove(0);

@@ -16,12 +16,7 @@ fn visit(store: &Store, hh: &str, n: usize) {
         .record_visit(
             hh,
             None,
-            VisitRecord {
-                purpose: format!("第{n}次走访"),
-                outcome: VisitOutcome::Met,
-                notes: String::new(),
-                location: None,
-            },
+            VisitRecord::new(format!("第{n}次走访"), VisitOutcome::Met),
         )
         .unwrap();
 }

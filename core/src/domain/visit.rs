@@ -60,3 +60,15 @@ pub struct VisitRecord {
     /// Where, if known.
     pub location: Option<Location>,
 }
+
+impl VisitRecord {
+    /// A visit record with no notes and no location.
+    pub fn new(purpose: impl Into<String>, outcome: VisitOutcome) -> VisitRecord {
+        VisitRecord {
+            purpose: purpose.into(),
+            outcome,
+            notes: String::new(),
+            location: None,
+        }
+    }
+}

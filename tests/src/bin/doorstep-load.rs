@@ -154,12 +154,7 @@ fn main() {
                             tokio::task::spawn_blocking(move || {
                                 for k in 0..10 {
                                     let hh = &ids[(round * 10 + k) % ids.len()];
-                                    let record = VisitRecord {
-                                        purpose: "压测走访".into(),
-                                        outcome: VisitOutcome::Met,
-                                        notes: String::new(),
-                                        location: None,
-                                    };
+                                    let record = VisitRecord::new("压测走访", VisitOutcome::Met);
                                     store.record_visit(hh, None, record).expect("visit");
                                 }
                             })
