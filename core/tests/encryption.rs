@@ -68,10 +68,8 @@ fn the_file_is_encrypted_and_a_wrong_key_changes_nothing() {
                 &hh,
                 None,
                 VisitRecord {
-                    purpose: "季度走访".into(),
-                    outcome: VisitOutcome::Met,
                     notes: "降压药快吃完了".into(),
-                    location: None,
+                    ..VisitRecord::new("季度走访", VisitOutcome::Met)
                 },
             )
             .unwrap();

@@ -508,7 +508,6 @@ impl Inner {
         origin: Origin<'_>,
         before: impl FnOnce(&Connection) -> Result<()>,
     ) -> Result<()> {
-        let own_origin = self.actor.to_hex_string();
         let tx = self.conn.transaction()?;
         before(&tx)?;
         for (id, stored) in &mut docs {
@@ -519,16 +518,20 @@ impl Inner {
             };
             persist::save(&tx, id, stored)?;
             projection::write(&tx, &data, conflicts.len())?;
-            match origin {
-                Origin::Local => sync_state::note_local(&tx, id, new_changes.len())?,
-                Origin::Remote(_) => sync_state::note_remote(&tx, id, &stored.persisted_heads)?,
-            }
-            if self.journal {
-                let from = match origin {
-                    Origin::Local => own_origin.as_str(),
-                    Origin::Remote(device) => device,
-                };
-                journal::append(&tx, id, &data.household.village_id, from, &new_changes)?;
+            // A journaled store is a server: it serves changes by journal number and keeps no
+            // sync state of its own. A device records what the server has acknowledged.
+            match (self.journal, origin) {
+                (true, Origin::Local) => {
+                    let own = self.actor.to_hex_string();
+                    journal::append(&tx, id, &data.household.village_id, &own, &new_changes)?
+                }
+                (true, Origin::Remote(device)) => {
+                    journal::append(&tx, id, &data.household.village_id, device, &new_changes)?
+                }
+                (false, Origin::Local) => sync_state::note_local(&tx, id, new_changes.len())?,
+                (false, Origin::Remote(_)) => {
+                    sync_state::note_remote(&tx, id, &stored.persisted_heads)?
+                }
             }
         }
         tx.commit()?;
