@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs what the tests need and runs them all: formatting, lints, and every test of the
-# workspace (unit, integration, property and crash tests; clippy also builds the benchmarks).
+# Installs what the tests need and runs them all: formatting, lints, every test of the
+# workspace (unit, integration, property and crash tests; clippy also builds the benchmarks),
+# and the Kotlin tests of the app's shared module on the JVM over the generated bindings.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,5 +15,9 @@ echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets -- -D warnings
+# The core alone, without the uniffi feature the workspace build turns on.
+cargo clippy -p doorstep-core --all-targets -- -D warnings
 echo "== cargo test"
 cargo test --workspace
+echo "== Kotlin (JVM) tests"
+scripts/kotlin-test.sh

@@ -4,6 +4,7 @@ use thiserror::Error;
 
 /// Everything that can go wrong in the core. Each message says what is wrong and what to do.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Error), uniffi(flat_error))]
 pub enum CoreError {
     /// An identity number failed the GB 11643 checks.
     #[error("身份证号码无效：{reason}。请核对18位居民身份证号码后重新输入")]

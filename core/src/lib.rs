@@ -13,11 +13,16 @@ pub mod demo;
 pub mod document;
 pub mod domain;
 pub mod error;
+#[cfg(feature = "uniffi")]
+pub mod ffi;
 pub mod ids;
 pub mod store;
 pub mod sync;
 pub mod time;
 pub mod validate;
+
+#[cfg(feature = "uniffi")]
+uniffi::setup_scaffolding!("doorstep_core");
 
 pub use document::{ConflictValue, EntityKind, FieldConflict, HouseholdData, HouseholdDoc};
 pub use domain::catalogue::{ItemTier, Material, ServiceItem, ServiceMode, catalogue};
@@ -35,6 +40,6 @@ pub use domain::visit::{Visit, VisitOutcome, VisitRecord};
 pub use error::{CoreError, Result};
 pub use store::{
     ApplyOutcome, Figures, HouseholdSyncState, IncomingChanges, ItemCount, JobSummary, KeyProvider,
-    RosterEntry, SearchHit, Store, StoreOptions, SyncStatus, WorkItem, WorkKind,
+    RejectedHousehold, RosterEntry, SearchHit, Store, StoreOptions, SyncStatus, WorkItem, WorkKind,
 };
 pub use time::{Clock, FixedClock, SystemClock};

@@ -312,8 +312,8 @@ async fn sync_client(server: &str, code: Option<&str>, path: &Path) -> Result<()
         store.household_ids().map_err(|e| e.to_string())?.len(),
         status.pending_changes
     );
-    for (household, reason) in &report.rejected {
-        println!("  拒收 {household}：{reason}");
+    for refusal in &report.rejected {
+        println!("  拒收 {}：{}", refusal.household_id, refusal.reason);
     }
     Ok(())
 }

@@ -46,6 +46,7 @@ const TAG_PREFIX: &str = "tags.";
 
 /// One of the concurrent values of a field.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ConflictValue {
     /// Identifies this value for [`HouseholdDoc::resolve_conflict`].
     pub value_id: String,
@@ -63,6 +64,7 @@ pub struct ConflictValue {
 
 /// A field with more than one concurrent value.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct FieldConflict {
     /// The kind of record.
     pub entity: EntityKind,

@@ -15,6 +15,7 @@ use crate::error::{CoreError, Result, invalid_doc};
 
 /// Everything a household document holds, read into domain records (entities in id order).
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct HouseholdData {
     /// The household.
     pub household: Household,

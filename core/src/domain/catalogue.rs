@@ -37,6 +37,7 @@ code_enum! {
 
 /// A material an item requires.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Material {
     /// Its name, for example 居民身份证.
     pub name: String,
@@ -46,6 +47,7 @@ pub struct Material {
 
 /// One item of the service catalogue.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ServiceItem {
     /// Stable code, for example `pension-certification`.
     pub code: String,

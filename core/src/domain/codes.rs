@@ -11,6 +11,7 @@ macro_rules! code_enum {
     ) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
         pub enum $name {
             $( $(#[$vmeta])* $variant ),+
         }
@@ -32,6 +33,22 @@ macro_rules! code_enum {
             /// The value for a stored code, if it is one.
             pub fn from_code(code: &str) -> Option<$name> {
                 match code { $($code => Some($name::$variant),)+ _ => None }
+            }
+        }
+
+        #[cfg(feature = "uniffi")]
+        #[uniffi::export]
+        impl $name {
+            /// The Chinese label shown to people (`label()` in Kotlin and Swift).
+            #[uniffi::method(name = "label")]
+            pub fn label_text(&self) -> String {
+                self.label().to_string()
+            }
+
+            /// The stable ASCII code (`code()` in Kotlin and Swift).
+            #[uniffi::method(name = "code")]
+            pub fn code_text(&self) -> String {
+                self.code().to_string()
             }
         }
 

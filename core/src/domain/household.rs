@@ -62,6 +62,7 @@ code_enum! {
 
 /// A household as kept in its document.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Household {
     /// Generated id.
     pub id: String,
@@ -77,6 +78,7 @@ pub struct Household {
 
 /// Input for a new household.
 #[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct NewHousehold {
     /// The village it belongs to (required).
     pub village_id: String,
@@ -90,6 +92,7 @@ pub struct NewHousehold {
 
 /// A member of a household.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Member {
     /// Generated id.
     pub id: String,
@@ -113,6 +116,7 @@ pub struct Member {
 
 /// Input for a new member.
 #[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct NewMember {
     /// Name (required).
     pub name: String,
@@ -133,6 +137,7 @@ pub struct NewMember {
 /// A change to a member: only the fields that are `Some` are written, so two people editing
 /// different fields never conflict.
 #[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct MemberPatch {
     /// New name.
     pub name: Option<String>,
@@ -152,6 +157,7 @@ pub struct MemberPatch {
 
 /// A change to a household: only the fields that are `Some` are written.
 #[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct HouseholdPatch {
     /// New village group.
     pub group_name: Option<String>,

@@ -105,6 +105,7 @@ impl JobState {
 /// One step in a job's life, with what that step records.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "step", rename_all = "snake_case")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum JobStep {
     /// Tell the resident what the item needs (always the first event).
     Inform {
@@ -239,6 +240,7 @@ impl JobStep {
 
 /// Who took a step, as recorded in the event (name and role at the time).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Actor {
     /// User id.
     pub user_id: String,
@@ -250,6 +252,7 @@ pub struct Actor {
 
 /// Where a step was taken (the phone's position, when it had one).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Location {
     /// Latitude in degrees.
     pub latitude: f64,
@@ -259,6 +262,7 @@ pub struct Location {
 
 /// One recorded step: what, who, when (device clock, for people only) and where.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct JobEvent {
     /// Generated id.
     pub id: String,
@@ -274,6 +278,7 @@ pub struct JobEvent {
 
 /// A job as kept in its household's document.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Job {
     /// Generated id.
     pub id: String,
@@ -295,6 +300,7 @@ pub struct Job {
 
 /// Input for a new job.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct NewJob {
     /// The member it is for.
     pub member_id: String,
@@ -313,6 +319,7 @@ pub struct NewJob {
 /// A step that could not be applied when deriving the state: two replicas took contradicting
 /// steps (delivered and cancelled), or a step came from someone whose role may not take it.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct JobConflict {
     /// The event that could not be applied.
     pub event_id: String,
@@ -326,6 +333,7 @@ pub struct JobConflict {
 
 /// Everything derived from a job's events.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct JobProgress {
     /// Current state.
     pub state: JobState,
@@ -434,6 +442,53 @@ impl JobProgress {
         };
         let informed = self.last_step_at.is_some();
         probe.check_and_apply(item, &event, informed)
+    }
+
+    /// The steps `role` may take now, each checked as [`JobProgress::check`] would check it.
+    /// Inform (which opens a job) and the hub's Reconcile (which names events) are not listed.
+    pub fn possible_steps(&self, item: &ServiceItem, role: Role) -> Vec<JobStepKind> {
+        JobStepKind::ALL
+            .iter()
+            .copied()
+            .filter(|&kind| {
+                self.sample_step(kind)
+                    .is_some_and(|step| self.check(item, role, &step).is_ok())
+            })
+            .collect()
+    }
+
+    /// A step of `kind` with its fields filled in the simplest valid way, to ask whether
+    /// such a step fits now.
+    fn sample_step(&self, kind: JobStepKind) -> Option<JobStep> {
+        use JobStepKind as K;
+        let text = || "-".to_string();
+        Some(match kind {
+            K::Inform | K::Reconcile => return None,
+            K::Accept => JobStep::Accept {
+                missing_materials: Vec::new(),
+                supplement_deadline: None,
+            },
+            K::Supplement => JobStep::Supplement {
+                materials: self.missing_materials.clone(),
+            },
+            K::HandUp => JobStep::HandUp { carrier: text() },
+            K::TownAccept => JobStep::TownAccept,
+            K::Approve => JobStep::Approve,
+            K::Return => JobStep::Return { reason: text() },
+            K::Reject => JobStep::Reject { reason: text() },
+            K::Complete => JobStep::Complete { result: text() },
+            K::SignOutParcel => JobStep::SignOutParcel,
+            K::Deliver => JobStep::Deliver { signed_by: text() },
+            K::NobodyHome => JobStep::NobodyHome {
+                reschedule_to: NaiveDate::default(),
+            },
+            K::Rate => JobStep::Rate {
+                rating: Rating::Good,
+                comment: String::new(),
+            },
+            K::Close => JobStep::Close,
+            K::Cancel => JobStep::Cancel { reason: text() },
+        })
     }
 
     fn check_and_apply(
@@ -620,6 +675,7 @@ impl JobProgress {
 
 /// A job together with what its events say.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct JobDetails {
     /// The job as kept.
     pub job: Job,
@@ -710,6 +766,33 @@ mod tests {
             ),
             (JobStep::Close, Role::Agent),
         ]
+    }
+
+    #[test]
+    fn possible_steps_follow_the_state_and_the_role() {
+        use JobStepKind as K;
+        let card = item("social-security-card-application").unwrap();
+        let path = town_path();
+        let after = |n: usize| JobProgress::derive(card, &events(path[..n].to_vec()));
+        assert_eq!(after(0).possible_steps(card, Role::Agent), [K::Accept, K::Cancel]);
+        assert_eq!(
+            after(1).possible_steps(card, Role::Agent),
+            [K::HandUp, K::Cancel]
+        );
+        assert_eq!(
+            after(2).possible_steps(card, Role::TownStaff),
+            [K::TownAccept, K::Return, K::Reject, K::Cancel]
+        );
+        assert_eq!(
+            after(2).possible_steps(card, Role::Agent),
+            [K::Cancel],
+            "an agent may only withdraw while the town handles the job"
+        );
+        assert_eq!(
+            after(path.len() - 2).possible_steps(card, Role::Agent),
+            [K::Rate, K::Close]
+        );
+        assert!(after(path.len()).possible_steps(card, Role::Agent).is_empty());
     }
 
     #[test]

@@ -47,6 +47,7 @@ impl NeedStatus {
 
 /// When a ledger line asks for attention.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum Schedule {
     /// A one-off need (an assistive-device application), with a status and an optional target date.
     OneOff {
@@ -84,6 +85,7 @@ impl Schedule {
 
 /// A line of the special-group ledger.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct LedgerLine {
     /// Generated id.
     pub id: String,
@@ -105,6 +107,7 @@ pub struct LedgerLine {
     pub visit_id: Option<String>,
 }
 
+#[cfg_attr(feature = "uniffi", uniffi::export)]
 impl LedgerLine {
     /// The next date this line asks for attention, or `None` when it asks for nothing more.
     ///
@@ -139,6 +142,7 @@ impl LedgerLine {
 
 /// Input for a new ledger line.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct NewLedgerLine {
     /// The member it is about.
     pub member_id: String,

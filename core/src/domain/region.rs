@@ -41,6 +41,7 @@ impl Role {
 
 /// A place in the region tree.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Region {
     /// Stable id, for example `linwei.sanzhang.dongcun`.
     pub id: String,
@@ -54,6 +55,7 @@ pub struct Region {
 
 /// A person using the software, with their role and the regions they work in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct User {
     /// Stable user id.
     pub id: String,

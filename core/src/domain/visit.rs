@@ -22,6 +22,7 @@ code_enum! {
 
 /// A visit as kept in the household's document.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Visit {
     /// Generated id.
     pub id: String,
@@ -50,6 +51,7 @@ impl Visit {
 
 /// Input for recording a visit that has just been done.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct VisitRecord {
     /// Why.
     pub purpose: String,

@@ -22,11 +22,14 @@ use rusqlite::{Connection, OptionalExtension};
 pub use changes::{ApplyOutcome, IncomingChanges, WriteGuard};
 pub use journal::JournalPage;
 pub use queries::{Figures, ItemCount, JobSummary, RosterEntry, SearchHit, WorkItem, WorkKind};
-pub use sync_state::{HouseholdSyncState, PendingPush, RoundApplied, SyncStatus};
+pub use sync_state::{
+    HouseholdSyncState, PendingPush, RejectedHousehold, RoundApplied, SyncStatus,
+};
 
 use crate::document::{EditContext, EntityKind, FieldConflict, HouseholdData, HouseholdDoc};
+use crate::domain::catalogue::item;
 use crate::domain::household::{HouseholdPatch, MemberPatch, NewHousehold, NewMember};
-use crate::domain::job::{JobDetails, JobProgress, JobStep, Location, NewJob};
+use crate::domain::job::{JobDetails, JobProgress, JobStep, JobStepKind, Location, NewJob};
 use crate::domain::ledger::{NeedStatus, NewLedgerLine};
 use crate::domain::region::User;
 use crate::domain::visit::VisitRecord;
@@ -376,6 +379,14 @@ impl Store {
     pub fn job(&self, job_id: &str) -> Result<JobDetails> {
         let household_id = self.household_of("jobs", job_id, "办件")?;
         self.read_doc(&household_id, |doc| doc.job(job_id))
+    }
+
+    /// The steps the signed-in user may take next on a job (for the app's step buttons).
+    pub fn possible_steps(&self, job_id: &str) -> Result<Vec<JobStepKind>> {
+        let role = self.current_user().ok_or(CoreError::NotSignedIn)?.role;
+        let details = self.job(job_id)?;
+        let item = item(&details.job.item_code)?;
+        Ok(details.progress.possible_steps(item, role))
     }
 
     /// Ids of every household in the store.

@@ -13,6 +13,7 @@ use crate::validate::mask_id_number;
 
 /// What a line of today's work is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum WorkKind {
     /// A job waiting for its next step.
     Job,
@@ -24,6 +25,7 @@ pub enum WorkKind {
 
 /// One line of today's work.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct WorkItem {
     /// Job or ledger line.
     pub kind: WorkKind,
@@ -51,6 +53,7 @@ pub struct WorkItem {
 
 /// A member on a village's special-group roster.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct RosterEntry {
     /// Member id.
     pub member_id: String,
@@ -74,6 +77,7 @@ pub struct RosterEntry {
 
 /// A member found by name, phone tail or identity-number tail.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct SearchHit {
     /// Member id.
     pub member_id: String,
@@ -93,6 +97,7 @@ pub struct SearchHit {
 
 /// A job in a list (waiting to be handed up, and similar).
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct JobSummary {
     /// Job id.
     pub job_id: String,
@@ -114,6 +119,7 @@ pub struct JobSummary {
 
 /// Jobs counted for one catalogue item.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ItemCount {
     /// Item code.
     pub item_code: String,
@@ -125,6 +131,7 @@ pub struct ItemCount {
 
 /// A village's figures over a period (device dates, inclusive).
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Figures {
     /// Jobs opened in the period.
     pub jobs_opened: i64,

@@ -35,6 +35,7 @@ pub struct PendingPush {
 
 /// Where one household stands with the server.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum HouseholdSyncState {
     /// The server has everything.
     Synced,
@@ -52,6 +53,7 @@ pub enum HouseholdSyncState {
 
 /// What the app shows about sync.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct SyncStatus {
     /// When the last sync finished (device clock).
     pub last_success: Option<DateTime<Utc>>,
@@ -120,13 +122,23 @@ fn get_meta(conn: &Connection, key: &str) -> Result<Option<Vec<u8>>> {
         .optional()?)
 }
 
+/// A pushed household the server refused; its changes stay on the phone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct RejectedHousehold {
+    /// The household's id.
+    pub household_id: String,
+    /// The server's reason, in Chinese.
+    pub reason: String,
+}
+
 /// What one round brought.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RoundApplied {
     /// Pushed households the server stored.
     pub stored: usize,
     /// Pushed households the server refused, with the reasons.
-    pub rejected: Vec<(String, String)>,
+    pub rejected: Vec<RejectedHousehold>,
     /// Received households stored.
     pub received: usize,
     /// Received households that could not be stored (they will be fetched whole next time).
@@ -239,7 +251,10 @@ impl Store {
                         .execute(params![push.household_id, heads_to_bytes(&push.heads), push.local_changes])?;
                     }
                     AckStatus::Rejected { reason } => {
-                        applied.rejected.push((push.household_id.clone(), reason.clone()));
+                        applied.rejected.push(RejectedHousehold {
+                            household_id: push.household_id.clone(),
+                            reason: reason.clone(),
+                        });
                         tx.prepare_cached("UPDATE sync_state SET rejected_reason = ?2 WHERE household_id = ?1")?
                             .execute(params![push.household_id, reason])?;
                     }

@@ -13,7 +13,7 @@ use super::protocol::{
     SYNC_PATH, SyncRequest, SyncResponse,
 };
 use crate::error::CoreError;
-use crate::store::{PendingPush, Store};
+use crate::store::{PendingPush, RejectedHousehold, Store};
 
 /// How to sync.
 #[derive(Debug, Clone, PartialEq)]
@@ -54,6 +54,7 @@ impl SyncConfig {
 
 /// How far a sync has got, for a progress bar.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct SyncProgress {
     /// Rounds finished.
     pub rounds: u32,
@@ -77,17 +78,19 @@ pub trait ProgressListener: Send + Sync {
 
 /// What a finished sync did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct SyncReport {
     /// The final progress figures.
     pub progress: SyncProgress,
     /// Households the server stored.
     pub stored: u64,
     /// Households the server refused, with reasons (their changes stay on the phone).
-    pub rejected: Vec<(String, String)>,
+    pub rejected: Vec<RejectedHousehold>,
 }
 
 /// Why a sync stopped. Whatever was committed before stays committed.
 #[derive(Debug, Error)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Error), uniffi(flat_error))]
 pub enum SyncError {
     /// The server could not be reached, or the connection broke, after every retry.
     #[error("网络连接失败：{reason}。数据都保存在本机，有信号后会再同步")]

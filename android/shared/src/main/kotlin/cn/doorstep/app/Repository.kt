@@ -1,0 +1,105 @@
+package cn.doorstep.app
+
+import cn.doorstep.core.ConflictValue
+import cn.doorstep.core.FieldConflict
+import cn.doorstep.core.HouseholdData
+import cn.doorstep.core.HouseholdSyncState
+import cn.doorstep.core.JobDetails
+import cn.doorstep.core.JobProgress
+import cn.doorstep.core.JobStep
+import cn.doorstep.core.JobStepKind
+import cn.doorstep.core.Location
+import cn.doorstep.core.ServiceItem
+import cn.doorstep.core.SyncReport
+import cn.doorstep.core.SyncStatus
+import cn.doorstep.core.User
+import cn.doorstep.core.VisitRecord
+import cn.doorstep.core.WorkItem
+import cn.doorstep.ffi.DoorstepStoreInterface
+import cn.doorstep.ffi.SyncCancel
+import cn.doorstep.ffi.SyncListener
+import cn.doorstep.ffi.serviceCatalogue
+import java.time.LocalDate
+import java.time.ZoneId
+import kotlinx.coroutines.CoroutineDispatcher
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.withContext
+
+/** The rural town's time zone: due dates and "today" are counted in it. */
+val SHANGHAI: ZoneId = ZoneId.of("Asia/Shanghai")
+
+/**
+ * Where every screen reads and changes data: the Rust store, called off the caller's thread.
+ * Errors arrive as the bindings' typed exceptions (CoreException, SyncException) whose
+ * messages are Chinese and say what to do.
+ */
+class DoorstepRepository(
+    private val store: DoorstepStoreInterface,
+    /** The sync server's address, for example `https://sync.example.cn`. */
+    val serverUrl: String,
+    private val io: CoroutineDispatcher = Dispatchers.IO,
+    private val clock: () -> LocalDate = { LocalDate.now(SHANGHAI) },
+) {
+    private val catalogue: Map<String, ServiceItem> by lazy {
+        serviceCatalogue().associateBy { it.code }
+    }
+
+    /** Today's date in the town. */
+    fun today(): LocalDate = clock()
+
+    /** The catalogue item of a job's item code, if the app knows it. */
+    fun item(code: String): ServiceItem? = catalogue[code]
+
+    /** The signed-in user, or null before the phone enrolls. */
+    suspend fun currentUser(): User? = onStore { store.currentUser() }
+
+    /** Today's work in every village of the user, most urgent first. */
+    suspend fun todayWork(limit: UInt = 500u): List<WorkItem> =
+        onStore { store.todayWork(today(), null, limit) }
+
+    /** A household's whole record. */
+    suspend fun household(householdId: String): HouseholdData = onStore { store.household(householdId) }
+
+    /** Fields of a household changed differently on two phones. */
+    suspend fun conflicts(householdId: String): List<FieldConflict> =
+        onStore { store.conflicts(householdId) }
+
+    /** Where a household stands with the server. */
+    suspend fun householdSyncState(householdId: String): HouseholdSyncState =
+        onStore { store.householdSyncState(householdId) }
+
+    /** A job with its events and progress. */
+    suspend fun job(jobId: String): JobDetails = onStore { store.job(jobId) }
+
+    /** The steps the user may take next on a job. */
+    suspend fun possibleSteps(jobId: String): List<JobStepKind> = onStore { store.possibleSteps(jobId) }
+
+    /** Takes a job's next step. */
+    suspend fun takeStep(jobId: String, step: JobStep, location: Location?): JobProgress =
+        onStore { store.takeStep(jobId, step, location) }
+
+    /** Records a visit (a planned one when `visitId` is given) and returns its id. */
+    suspend fun recordVisit(householdId: String, visitId: String?, record: VisitRecord): String =
+        onStore { store.recordVisit(householdId, visitId, record) }
+
+    /** Marks a recurring reminder as done today. */
+    suspend fun markReminderDone(lineId: String) = onStore { store.markReminderDone(lineId, today()) }
+
+    /** Settles a conflict with the chosen value. */
+    suspend fun chooseValue(householdId: String, conflict: FieldConflict, value: ConflictValue) =
+        onStore {
+            store.resolveConflict(householdId, conflict.entity, conflict.entityId, conflict.field, value.valueId)
+        }
+
+    /** The sync status: last success, pending changes, last error. */
+    suspend fun syncStatus(): SyncStatus = onStore { store.syncStatus() }
+
+    /** Enrolls the phone with a one-time code from hub staff and signs the user in. */
+    suspend fun enroll(code: String, deviceName: String): User = store.enroll(serverUrl, code.trim(), deviceName)
+
+    /** Syncs with the server, reporting progress to `listener`; `cancel` stops it. */
+    suspend fun sync(listener: SyncListener?, cancel: SyncCancel): SyncReport =
+        store.sync(serverUrl, listener, cancel)
+
+    private suspend fun <T> onStore(call: () -> T): T = withContext(io) { call() }
+}

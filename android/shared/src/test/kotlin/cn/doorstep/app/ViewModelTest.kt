@@ -1,0 +1,193 @@
+package cn.doorstep.app
+
+import cn.doorstep.core.ItemTier
+import cn.doorstep.core.JobState
+import cn.doorstep.core.JobStepKind
+import cn.doorstep.core.NeedStatus
+import cn.doorstep.core.NewHousehold
+import cn.doorstep.core.NewJob
+import cn.doorstep.core.NewLedgerLine
+import cn.doorstep.core.NewMember
+import cn.doorstep.core.Role
+import cn.doorstep.core.Schedule
+import cn.doorstep.core.SpecialTag
+import cn.doorstep.core.Urgency
+import cn.doorstep.core.User
+import cn.doorstep.core.VisitOutcome
+import cn.doorstep.ffi.serviceCatalogue
+import java.time.LocalDate
+import kotlin.test.assertContains
+import kotlin.test.assertEquals
+import kotlin.test.assertNotNull
+import kotlin.test.assertNull
+import kotlin.test.assertTrue
+import kotlinx.coroutines.CoroutineScope
+import kotlinx.coroutines.runBlocking
+import org.junit.After
+import org.junit.Test
+
+/** Each screen's state after each action, on a real store with one household (no server). */
+class ViewModelTest {
+    private val phone = TestPhone()
+    private val repo = phone.repository("http://127.0.0.1:9")
+    private val store = phone.store
+    private val today: LocalDate = repo.today()
+    private val householdId: String
+    private val memberId: String
+    private val reminderId: String
+
+    init {
+        store.signIn(User("t-agent", "测试代办员", Role.AGENT, listOf("t-village")))
+        householdId = store.createHousehold(NewHousehold("t-village", "一组", "测试村一组8号", null))
+        memberId = store.addMember(
+            householdId,
+            NewMember("张桂兰", "11010519491231002X", null, null, null, "户主", listOf(SpecialTag.ELDERLY_ALONE)),
+        )
+        reminderId = store.addLedgerLine(
+            NewLedgerLine(memberId, "降压药更换", Schedule.EveryNDays(30u, today.minusDays(3)), Urgency.AMBER, "", null),
+        )
+        store.addLedgerLine(
+            NewLedgerLine(memberId, "办理残疾人证", Schedule.OneOff(NeedStatus.OPEN, today), Urgency.RED, "", null),
+        )
+        store.addLedgerLine(
+            NewLedgerLine(memberId, "生日", Schedule.Yearly(12u, 31u), Urgency.GREEN, "", null),
+        )
+    }
+
+    @After
+    fun close() = phone.close()
+
+    private fun villageItem(withNonKeyMaterial: Boolean = false) = serviceCatalogue().first {
+        it.tier == ItemTier.VILLAGE && (!withNonKeyMaterial || it.materials.any { m -> !m.key })
+    }
+
+    private fun openJob(withNonKeyMaterial: Boolean = false): String {
+        val item = villageItem(withNonKeyMaterial)
+        return store.openJob(NewJob(memberId, item.code, item.modes.first(), Urgency.AMBER, "", null))
+    }
+
+    private fun screens(test: suspend CoroutineScope.() -> Unit) = runBlocking { test() }
+
+    @Test
+    fun todayListsOverdueAndDueWorkAndEmptiesWhenDone() = screens {
+        val vm = TodayViewModel(repo, this)
+        assertEquals("正在读取今天的工作…", vm.state.value.headline)
+        vm.refresh().join()
+        val s = vm.state.value
+        assertNull(s.error)
+        assertEquals(listOf("降压药更换"), s.overdue.map { it.title })
+        assertEquals(3L, s.overdue.single().daysOverdue)
+        assertEquals(listOf("办理残疾人证"), s.dueToday.map { it.title })
+        assertEquals("今天 $today：逾期 1 项，今日 1 项", s.headline)
+
+        val household = HouseholdViewModel(repo, this, householdId)
+        household.markReminderDone(reminderId).join()
+        assertEquals("已记录完成", household.state.value.notice)
+        vm.refresh().join()
+        assertTrue(vm.state.value.overdue.isEmpty())
+        assertEquals(1, vm.state.value.dueToday.size)
+    }
+
+    @Test
+    fun householdShowsLedgerJobsAndSyncState() = screens {
+        val jobId = openJob()
+        val vm = HouseholdViewModel(repo, this, householdId)
+        vm.refresh().join()
+        val s = vm.state.value
+        assertNull(s.error)
+        assertEquals("测试村一组8号", s.household?.address)
+        assertEquals(listOf("降压药更换", "办理残疾人证", "生日"), s.ledger.map { it.line.title })
+        assertEquals(listOf(true, true, false), s.ledger.map { it.isDue(today) })
+        assertTrue(s.ledger.all { it.memberName == "张桂兰" })
+        val job = s.jobs.single()
+        assertEquals(jobId, job.details.job.id)
+        assertEquals(villageItem().name, job.itemName)
+        assertEquals(listOf(JobStepKind.ACCEPT, JobStepKind.CANCEL), job.nextSteps)
+        assertTrue(s.conflicts.isEmpty())
+        assertTrue(s.syncLine.startsWith("有 ") && s.syncLine.endsWith(" 条修改待同步"), s.syncLine)
+
+        val missing = HouseholdViewModel(repo, this, "no-such-household")
+        missing.refresh().join()
+        assertContains(missing.state.value.error!!, "找不到户")
+        assertEquals(false, missing.state.value.loading)
+    }
+
+    @Test
+    fun visitFormIsCheckedThenSaved() = screens {
+        val vm = VisitViewModel(repo, this, householdId)
+        assertEquals(VisitOutcome.entries, vm.state.value.outcomes)
+        vm.save().join()
+        assertContains(vm.state.value.error!!, "走访事由")
+        assertNull(vm.state.value.savedVisitId)
+        assertEquals(false, vm.state.value.saving)
+
+        vm.edit { it.copy(purpose = "节前走访", outcome = VisitOutcome.NOBODY_HOME, notes = "邻居说去女儿家了") }
+        assertNull(vm.state.value.error)
+        vm.save().join()
+        val id = assertNotNull(vm.state.value.savedVisitId)
+        val visit = store.household(householdId).visits.single { it.id == id }
+        assertEquals(VisitOutcome.NOBODY_HOME, visit.outcome)
+        assertEquals("测试代办员", visit.visitor)
+    }
+
+    @Test
+    fun jobStepFormsFollowTheJobsLife() = screens {
+        val item = villageItem(withNonKeyMaterial = true)
+        val jobId = openJob(withNonKeyMaterial = true)
+        val vm = JobStepViewModel(repo, this, jobId)
+        vm.refresh().join()
+        assertEquals("已告知", vm.state.value.stateLabel)
+        assertEquals(item.name, vm.state.value.itemName)
+
+        vm.submit().join()
+        assertEquals("请先选择要办理的步骤", vm.state.value.error)
+
+        vm.choose(JobStepKind.APPROVE)
+        vm.submit().join()
+        assertContains(vm.state.value.error!!, "无权执行“批准”")
+        assertEquals(JobState.INFORMED, store.job(jobId).progress.state)
+
+        vm.choose(JobStepKind.ACCEPT)
+        val nonKey = item.materials.filter { !it.key }.map { it.name }
+        assertEquals(nonKey, vm.state.value.materialChoices)
+        vm.edit { it.copy(materials = listOf(nonKey.first())) }
+        vm.submit().join()
+        assertContains(vm.state.value.error!!, "容缺材料补齐期限")
+        vm.edit { it.copy(date = today.plusDays(7)) }
+        vm.submit().join()
+        assertNull(vm.state.value.error)
+        assertEquals(JobStepKind.ACCEPT, vm.state.value.taken)
+        assertEquals(JobState.ACCEPTED, vm.state.value.job?.progress?.state)
+        assertEquals(listOf(nonKey.first()), vm.state.value.job?.progress?.missingMaterials)
+        assertContains(vm.state.value.steps, JobStepKind.SUPPLEMENT)
+        assertTrue(JobStepKind.COMPLETE !in vm.state.value.steps, "cannot complete with materials missing")
+
+        vm.choose(JobStepKind.SUPPLEMENT)
+        assertEquals(listOf(nonKey.first()), vm.state.value.materialChoices)
+        vm.edit { it.copy(materials = vm.state.value.materialChoices) }
+        vm.submit().join()
+        assertEquals(emptyList(), vm.state.value.job?.progress?.missingMaterials)
+        assertContains(vm.state.value.steps, JobStepKind.COMPLETE)
+
+        vm.choose(JobStepKind.COMPLETE)
+        vm.edit { it.copy(text = "已办结") }
+        vm.submit().join()
+        assertEquals(JobState.COMPLETED, vm.state.value.job?.progress?.state)
+        vm.choose(JobStepKind.NOBODY_HOME)
+        vm.submit().join()
+        assertEquals("请选择改约上门日期", vm.state.value.error)
+    }
+
+    @Test
+    fun syncScreenShowsWhyItCannotSync() = screens {
+        val vm = SyncViewModel(repo, this)
+        vm.refreshStatus().join()
+        assertTrue(vm.state.value.pendingChanges > 0u)
+        assertTrue(vm.state.value.statusLine.endsWith("条修改待同步"))
+        vm.syncNow().join()
+        val s = vm.state.value
+        assertEquals(false, s.running)
+        assertContains(s.lastError!!, "本机还没有登记")
+        assertNull(s.result)
+    }
+}
