@@ -2,28 +2,48 @@
 # The Kotlin (JVM) tests: generates the bindings from the host-built library, compiles them
 # with the app's shared module (android/shared) and its tests using kotlinc, and runs the tests
 # on the JVM with JNA against the real library and a real sync server on 127.0.0.1.
+#
+# With --bench, also compiles android/shared/src/bench and runs the bindings benchmark against
+# the release library and server instead of the tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+bench=false
+[ "${1:-}" = "--bench" ] && bench=true
+
 KOTLIN_HOME="$(scripts/install-kotlin.sh)"
 scripts/bindings.sh
-cargo build --quiet -p doorstep-sync-server --bin doorstep-sync-server
+profile=debug
+if $bench; then
+  profile=release
+  cargo build --quiet --release -p doorstep-ffi --lib
+  cargo build --quiet --release -p doorstep-sync-server --bin doorstep-sync-server
+else
+  cargo build --quiet -p doorstep-sync-server --bin doorstep-sync-server
+fi
 
 target="$(cd "${CARGO_TARGET_DIR:-target}" && pwd)"
 classes="$target/kotlin-classes"
 lib="$KOTLIN_HOME/lib"
 deps="/usr/share/java/jna.jar:$lib/kotlinx-coroutines-core-jvm.jar:/usr/share/java/junit4.jar:/usr/share/java/hamcrest-core.jar:$lib/kotlin-test.jar:$lib/kotlin-test-junit.jar"
+sources=(android/shared/src/main/kotlin android/shared/src/test/kotlin)
+$bench && sources+=(android/shared/src/bench/kotlin)
 
-echo "== kotlinc: bindings, android/shared and its tests" >&2
+echo "== kotlinc: bindings, ${sources[*]}" >&2
 rm -rf "$classes"
 start=$SECONDS
 "$KOTLIN_HOME/bin/kotlinc-jvm" -nowarn -jvm-target 17 -classpath "$deps" -d "$classes" \
-  "$target/bindings/kotlin" android/shared/src/main/kotlin android/shared/src/test/kotlin
+  "$target/bindings/kotlin" "${sources[@]}"
 echo "compiled in $((SECONDS - start)) s" >&2
 
-tests=$(cd android/shared/src/test/kotlin && find . -name '*Test.kt' | sed 's|^\./||; s|\.kt$||; s|/|.|g' | sort)
-echo "== JUnit: $(echo "$tests" | wc -l) test classes" >&2
-java -Djna.library.path="$target/debug" \
-  -Ddoorstep.server="$target/debug/doorstep-sync-server" \
-  -cp "$classes:$lib/kotlin-stdlib.jar:$deps" \
-  org.junit.runner.JUnitCore $tests
+run=(java -Djna.library.path="$target/$profile"
+  -Ddoorstep.server="$target/$profile/doorstep-sync-server"
+  -cp "$classes:$lib/kotlin-stdlib.jar:$deps")
+if $bench; then
+  "${run[@]}" cn.doorstep.app.BindingsBenchmark
+else
+  tests=$(cd android/shared/src/test/kotlin && find . -name '*Test.kt' | sed 's|^\./||; s|\.kt$||; s|/|.|g' | sort)
+  echo "== JUnit: $(echo "$tests" | wc -l) test classes" >&2
+  # shellcheck disable=SC2086
+  "${run[@]}" org.junit.runner.JUnitCore $tests
+fi

@@ -107,6 +107,7 @@ fn different_fields_merge_and_the_same_field_is_a_conflict_to_resolve() {
         (c.entity, c.entity_id.as_str(), c.field.as_str()),
         (EntityKind::Member, member.as_str(), "phone")
     );
+    assert_eq!(c.field_label, "电话");
     let mut seen: Vec<_> = c
         .values
         .iter()

@@ -9,6 +9,7 @@ use super::fields::{self, Fields, req_map};
 use super::read::{HouseholdData, read_data};
 use super::{EditContext, HouseholdDoc};
 use crate::domain::codes::code_enum;
+use crate::domain::household::SpecialTag;
 use crate::domain::region::Role;
 use crate::error::{CoreError, Result, invalid_doc};
 
@@ -72,8 +73,57 @@ pub struct FieldConflict {
     pub entity_id: String,
     /// The field's stored name (`phone`, `tags.disabled`, ...).
     pub field: String,
+    /// The field's name for people (电话, 特殊群体标签“残疾人”, ...).
+    pub field_label: String,
     /// The values, each with its author.
     pub values: Vec<ConflictValue>,
+}
+
+/// Chinese names of the stored fields that can conflict.
+const FIELD_LABELS: &[(&str, &str)] = &[
+    ("name", "姓名"),
+    ("phone", "电话"),
+    ("address", "地址"),
+    ("group_name", "所在组"),
+    ("village_id", "所在村"),
+    ("id_number", "身份证号"),
+    ("birth_date", "出生日期"),
+    ("gender", "性别"),
+    ("relation", "与户主关系"),
+    ("status", "状态"),
+    ("title", "名称"),
+    ("kind", "类型"),
+    ("urgency", "紧急程度"),
+    ("note", "备注"),
+    ("notes", "走访情况"),
+    ("purpose", "走访事由"),
+    ("outcome", "走访结果"),
+    ("visitor", "走访人"),
+    ("planned_for", "计划日期"),
+    ("done_at", "走访时间"),
+    ("last_done", "上次完成"),
+    ("due", "期限"),
+    ("first_due", "首次到期"),
+    ("days", "间隔天数"),
+    ("month", "月"),
+    ("day", "日"),
+    ("mode", "办理方式"),
+    ("item_code", "事项"),
+    ("member_id", "成员"),
+    ("visit_id", "关联走访"),
+];
+
+/// A stored field's name for people: `phone` → 电话, `tags.disabled` → 特殊群体标签“残疾人”;
+/// an unknown field keeps its stored name.
+fn field_label(field: &str) -> String {
+    if let Some(code) = field.strip_prefix(TAG_PREFIX) {
+        let tag = SpecialTag::from_code(code).map_or(code, |tag| tag.label());
+        return format!("特殊群体标签“{tag}”");
+    }
+    FIELD_LABELS
+        .iter()
+        .find(|(name, _)| *name == field)
+        .map_or_else(|| field.to_string(), |(_, label)| label.to_string())
 }
 
 fn display(value: &ScalarValue) -> String {
@@ -137,6 +187,7 @@ impl HouseholdDoc {
             out.push(FieldConflict {
                 entity,
                 entity_id,
+                field_label: field_label(&field),
                 field,
                 values,
             });
@@ -221,5 +272,18 @@ impl HouseholdDoc {
             Some(_) => Err(invalid_doc(format!("{} 没有标签字段", entity.label()))),
             None => Ok((obj, field.to_string())),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::field_label;
+
+    #[test]
+    fn fields_are_named_for_people() {
+        assert_eq!(field_label("phone"), "电话");
+        assert_eq!(field_label("tags.disabled"), "特殊群体标签“残疾人”");
+        assert_eq!(field_label("tags.unknown"), "特殊群体标签“unknown”");
+        assert_eq!(field_label("something_new"), "something_new");
     }
 }

@@ -774,7 +774,10 @@ mod tests {
         let card = item("social-security-card-application").unwrap();
         let path = town_path();
         let after = |n: usize| JobProgress::derive(card, &events(path[..n].to_vec()));
-        assert_eq!(after(0).possible_steps(card, Role::Agent), [K::Accept, K::Cancel]);
+        assert_eq!(
+            after(0).possible_steps(card, Role::Agent),
+            [K::Accept, K::Cancel]
+        );
         assert_eq!(
             after(1).possible_steps(card, Role::Agent),
             [K::HandUp, K::Cancel]
@@ -792,7 +795,11 @@ mod tests {
             after(path.len() - 2).possible_steps(card, Role::Agent),
             [K::Rate, K::Close]
         );
-        assert!(after(path.len()).possible_steps(card, Role::Agent).is_empty());
+        assert!(
+            after(path.len())
+                .possible_steps(card, Role::Agent)
+                .is_empty()
+        );
     }
 
     #[test]

@@ -73,9 +73,10 @@ class SyncViewModel(private val repo: DoorstepRepository, scope: CoroutineScope)
     }
 
     private fun showStatus(status: SyncStatus) = update {
+        val running = cancel != null
         it.copy(
-            running = false,
-            fraction = null,
+            running = running,
+            fraction = it.fraction.takeIf { running },
             lastSuccess = status.lastSuccess,
             pendingChanges = status.pendingChanges,
             rejectedHouseholds = status.rejectedHouseholds,

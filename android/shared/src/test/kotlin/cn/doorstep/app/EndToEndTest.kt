@@ -127,6 +127,7 @@ class EndToEndTest {
                     assertNull(before.error)
                     assertTrue(before.visits.any { it.id == headVisit }, "the head's visit arrived")
                     val conflict = before.conflicts.single { it.field == "phone" }
+                    assertEquals("电话", conflict.fieldLabel)
                     assertEquals(setOf("13900000001", "13700000002"), conflict.values.map { it.value }.toSet())
                     household.chooseValue(conflict, conflict.values.single { it.value == "13900000001" }).join()
                     val after = household.state.value

@@ -49,8 +49,12 @@ class ViewModelTest {
         store.addLedgerLine(
             NewLedgerLine(memberId, "办理残疾人证", Schedule.OneOff(NeedStatus.OPEN, today), Urgency.RED, "", null),
         )
+        val birthday = today.plusDays(100)
         store.addLedgerLine(
-            NewLedgerLine(memberId, "生日", Schedule.Yearly(12u, 31u), Urgency.GREEN, "", null),
+            NewLedgerLine(
+                memberId, "生日", Schedule.Yearly(birthday.monthValue.toUInt(), birthday.dayOfMonth.toUInt()),
+                Urgency.GREEN, "", null,
+            ),
         )
     }
 

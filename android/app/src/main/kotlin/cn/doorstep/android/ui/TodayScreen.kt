@@ -1,0 +1,133 @@
+@file:OptIn(ExperimentalMaterial3Api::class)
+
+package cn.doorstep.android.ui
+
+import androidx.activity.compose.rememberLauncherForActivityResult
+import androidx.activity.result.contract.ActivityResultContracts
+import androidx.compose.foundation.layout.Arrangement
+import androidx.compose.foundation.layout.Column
+import androidx.compose.foundation.layout.PaddingValues
+import androidx.compose.foundation.layout.Row
+import androidx.compose.foundation.layout.fillMaxSize
+import androidx.compose.foundation.layout.fillMaxWidth
+import androidx.compose.foundation.layout.padding
+import androidx.compose.foundation.lazy.LazyColumn
+import androidx.compose.foundation.lazy.items
+import androidx.compose.material3.Card
+import androidx.compose.material3.ExperimentalMaterial3Api
+import androidx.compose.material3.LinearProgressIndicator
+import androidx.compose.material3.MaterialTheme
+import androidx.compose.material3.Scaffold
+import androidx.compose.material3.Text
+import androidx.compose.material3.TextButton
+import androidx.compose.runtime.Composable
+import androidx.compose.runtime.LaunchedEffect
+import androidx.compose.runtime.getValue
+import androidx.compose.runtime.mutableStateOf
+import androidx.compose.runtime.saveable.rememberSaveable
+import androidx.compose.runtime.setValue
+import androidx.compose.ui.Alignment
+import androidx.compose.ui.Modifier
+import androidx.compose.ui.platform.LocalContext
+import androidx.compose.ui.text.font.FontWeight
+import androidx.compose.ui.unit.dp
+import androidx.lifecycle.compose.collectAsStateWithLifecycle
+import androidx.lifecycle.viewmodel.compose.viewModel
+import cn.doorstep.android.PhoneLocation
+import cn.doorstep.core.WorkItem
+import cn.doorstep.core.WorkKind
+
+/** Today's work: what is overdue and what is due today, most urgent first; tap for the household. */
+@Composable
+fun TodayScreen(onOpenHousehold: (String) -> Unit, onSync: () -> Unit) {
+    val vm: TodayScreenViewModel = viewModel(factory = ScreenViewModels.Factory)
+    val model = vm.screen
+    val state by model.state.collectAsStateWithLifecycle()
+    val changed = rememberDataChanged()
+
+    // On arrival, on coming back from a household, and after every background sync.
+    LaunchedEffect(changed) { model.refresh() }
+    AskForLocationOnce()
+
+    Scaffold(
+        topBar = {
+            DoorstepTopBar("今日工作") {
+                TextButton(onClick = { model.refresh() }) { Text("刷新") }
+                TextButton(onClick = onSync) { Text("同步") }
+            }
+        },
+    ) { padding ->
+        LazyColumn(
+            modifier = Modifier.fillMaxSize().padding(padding),
+            contentPadding = PaddingValues(16.dp),
+            verticalArrangement = Arrangement.spacedBy(8.dp),
+        ) {
+            item {
+                Column {
+                    Text(state.headline, style = MaterialTheme.typography.titleMedium)
+                    if (state.loading) LinearProgressIndicator(modifier = Modifier.fillMaxWidth().padding(top = 8.dp))
+                    ErrorText(state.error)
+                    if (state.allDone) Text("今天没有逾期或到期的事项。新的台账和办件会在同步后出现。")
+                }
+            }
+            if (state.overdue.isNotEmpty()) {
+                item { SectionTitle("逾期（${state.overdue.size}）") }
+                items(state.overdue, key = { "overdue-${it.kind}-${it.id}" }) { item ->
+                    WorkItemCard(item, onClick = { onOpenHousehold(item.householdId) })
+                }
+            }
+            if (state.dueToday.isNotEmpty()) {
+                item { SectionTitle("今日（${state.dueToday.size}）") }
+                items(state.dueToday, key = { "today-${it.kind}-${it.id}" }) { item ->
+                    WorkItemCard(item, onClick = { onOpenHousehold(item.householdId) })
+                }
+            }
+        }
+    }
+}
+
+/** One job or ledger line due: urgency colour, what, who, where, when. */
+@Composable
+private fun WorkItemCard(item: WorkItem, onClick: () -> Unit) {
+    Card(onClick = onClick, modifier = Modifier.fillMaxWidth()) {
+        Row(Modifier.padding(12.dp), verticalAlignment = Alignment.Top) {
+            UrgencyDot(item.urgency, Modifier.padding(top = 6.dp))
+            Column(Modifier.padding(start = 12.dp).weight(1f)) {
+                Row {
+                    Text(item.title, fontWeight = FontWeight.Bold, modifier = Modifier.weight(1f))
+                    Text(item.urgency.label(), color = urgencyColor(item.urgency))
+                }
+                Text("${item.memberName} · ${item.address}")
+                Row {
+                    Text("${kindLabel(item.kind)} · ${item.status}", modifier = Modifier.weight(1f))
+                    Text(
+                        item.dueText(),
+                        color = if (item.daysOverdue > 0) MaterialTheme.colorScheme.error else MaterialTheme.colorScheme.onSurface,
+                    )
+                }
+            }
+        }
+    }
+}
+
+private fun kindLabel(kind: WorkKind): String = when (kind) {
+    WorkKind.JOB -> "办件"
+    WorkKind.REMINDER -> "提醒"
+    WorkKind.NEED -> "需求"
+}
+
+/** Asks once per launch for the location permission (visits and job steps record where they happened). */
+@Composable
+private fun AskForLocationOnce() {
+    val context = LocalContext.current
+    var asked by rememberSaveable { mutableStateOf(false) }
+    val launcher = rememberLauncherForActivityResult(ActivityResultContracts.RequestMultiplePermissions()) {
+        // Either answer is fine: without it visits are recorded without a place.
+    }
+    LaunchedEffect(Unit) {
+        if (!asked && !PhoneLocation.allowed(context)) {
+            asked = true
+            launcher.launch(PhoneLocation.permissions)
+        }
+    }
+}
