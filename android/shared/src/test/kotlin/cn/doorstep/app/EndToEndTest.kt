@@ -150,6 +150,35 @@ class EndToEndTest {
     }
 
     @Test
+    fun theEnrollmentScreenTakesACodeOnce() = TestServer().use { server ->
+        TestPhone().use { phone ->
+            runBlocking {
+                val vm = EnrollViewModel(phone.repository(server.url), this, "测试手机")
+                vm.enroll().join()
+                assertEquals("请输入镇便民服务中心给您的登记码", vm.state.value.error)
+                vm.editCode("zzzz-zzzz")
+                assertEquals("ZZZZ-ZZZZ", vm.state.value.code)
+                vm.enroll().join()
+                assertContains(vm.state.value.error!!, "登记失败")
+                assertNull(vm.state.value.enrolledAs)
+
+                val code = server.issueCode(TestServer.HEAD)
+                vm.editCode(code.lowercase())
+                vm.enroll().join()
+                assertNull(vm.state.value.error)
+                assertEquals(Role.VILLAGE_HEAD, vm.state.value.enrolledAs?.role)
+                assertEquals(false, vm.state.value.working)
+                assertEquals(vm.state.value.enrolledAs, phone.store.currentUser())
+
+                val again = EnrollViewModel(phone.repository(server.url), this, "测试手机")
+                again.editCode(code)
+                again.enroll().join()
+                assertContains(again.state.value.error!!, "登记失败", message = "a code works only once")
+            }
+        }
+    }
+
+    @Test
     fun syncFailuresAreTypedAndKeptInTheStatus() = TestServer().use { server ->
         TestPhone().use { phone ->
             runBlocking {

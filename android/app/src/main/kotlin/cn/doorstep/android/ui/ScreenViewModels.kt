@@ -14,6 +14,7 @@ import androidx.lifecycle.viewmodel.viewModelFactory
 import cn.doorstep.android.DoorstepApplication
 import cn.doorstep.android.sync.SyncScheduling
 import cn.doorstep.app.DoorstepRepository
+import cn.doorstep.app.EnrollViewModel
 import cn.doorstep.app.HouseholdViewModel
 import cn.doorstep.app.JobStepViewModel
 import cn.doorstep.app.SyncViewModel
@@ -27,10 +28,10 @@ import kotlinx.coroutines.launch
 // rotation) and its work stops when the screen is gone. Screen arguments come from the
 // navigation route through SavedStateHandle.
 
-/** Owns the enrollment screen's [EnrollModel]. */
+/** Owns the enrollment screen's [EnrollViewModel]. */
 class EnrollScreenViewModel(repo: DoorstepRepository, deviceName: String) : ViewModel() {
     /** The screen's state holder. */
-    val screen = EnrollModel(repo, viewModelScope, deviceName)
+    val screen = EnrollViewModel(repo, viewModelScope, deviceName)
 }
 
 /** Owns today's work's [TodayViewModel]. */

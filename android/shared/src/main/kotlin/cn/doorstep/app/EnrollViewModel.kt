@@ -1,7 +1,5 @@
-package cn.doorstep.android.ui
+package cn.doorstep.app
 
-import cn.doorstep.app.DoorstepRepository
-import cn.doorstep.app.ScreenModel
 import cn.doorstep.core.User
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.Job
@@ -18,7 +16,7 @@ data class EnrollState(
  * Enrolls the phone with the one-time code hub staff gave the agent (8 characters, valid for
  * 24 hours, single use); the store then signs the agent in.
  */
-class EnrollModel(
+class EnrollViewModel(
     private val repo: DoorstepRepository,
     scope: CoroutineScope,
     private val deviceName: String,
