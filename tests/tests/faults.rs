@@ -147,6 +147,41 @@ fn what_the_server_acknowledged_survives_sigkill() {
 }
 
 #[test]
+fn two_syncs_of_one_phone_take_turns() {
+    let v = village();
+    v.sync(&v.agent);
+    let ids = v.agent.household_ids().unwrap();
+    for (n, hh) in ids.iter().enumerate() {
+        visit(&v.agent, hh, n);
+    }
+    let config = quick_config(&v.server.url, &scope());
+    let start = || {
+        sync::sync(
+            Arc::clone(&v.agent),
+            config.clone(),
+            None,
+            sync::CancellationToken::new(),
+        )
+    };
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let (first, second) = runtime.block_on(async { tokio::join!(start(), start()) });
+    let (first, second) = (first.unwrap(), second.unwrap());
+    assert_eq!(
+        (
+            first.progress.documents_sent,
+            second.progress.documents_sent
+        ),
+        (ids.len() as u64, 0),
+        "the second sync waited and found nothing left to send"
+    );
+    assert_eq!(
+        journal_rows(&v.data, &v.agent.device_actor()),
+        ids.len() as i64
+    );
+    assert_eq!(v.agent.sync_status().unwrap().pending_changes, 0);
+}
+
+#[test]
 fn a_noop_sync_is_one_small_round_trip() {
     let v = village();
     v.sync(&v.agent);

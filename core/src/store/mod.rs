@@ -45,6 +45,9 @@ const CACHED_DOCUMENTS: usize = 256;
 pub struct Store {
     inner: Mutex<Inner>,
     clock: Arc<dyn Clock>,
+    /// Held for the whole of a sync or an enrolment, so that a background sync and one the
+    /// agent starts take turns instead of sending the same changes twice.
+    pub(crate) exchange: tokio::sync::Mutex<()>,
 }
 
 struct Inner {
@@ -165,6 +168,7 @@ impl Store {
                 journal: options.journal,
             }),
             clock: options.clock,
+            exchange: tokio::sync::Mutex::new(()),
         };
         let stale = store
             .lock()

@@ -164,13 +164,15 @@ async fn blocking<T: Send + 'static>(
 
 /// Syncs `store` with the server: rounds of push-and-pull until nothing is left to push and
 /// nothing to pull. Each round's results are committed before the next; a failure records its
-/// message in the sync status and leaves earlier rounds in place.
+/// message in the sync status and leaves earlier rounds in place. A second sync of the same
+/// store waits for the first to finish.
 pub async fn sync(
     store: Arc<Store>,
     config: SyncConfig,
     listener: Option<Arc<dyn ProgressListener>>,
     cancel: CancellationToken,
 ) -> Result<SyncReport, SyncError> {
+    let _turn = store.exchange.lock().await;
     let result = run(&store, &config, listener.as_deref(), &cancel).await;
     if let Err(err) = &result {
         let message = err.to_string();
@@ -341,6 +343,7 @@ pub async fn enroll(
     code: &str,
     device_name: &str,
 ) -> Result<EnrollResponse, SyncError> {
+    let _turn = store.exchange.lock().await;
     let request = EnrollRequest {
         code: code.to_string(),
         device: store.device_actor(),

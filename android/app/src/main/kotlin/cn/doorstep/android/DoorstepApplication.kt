@@ -68,7 +68,7 @@ class DoorstepApplication : Application() {
 
     private suspend fun openNow(eraseFirst: Boolean): Startup = try {
         if (eraseFirst) localStore.erase()
-        val repository = DoorstepRepository(OneSyncAtATime(localStore.open()), BuildConfig.SYNC_SERVER_URL)
+        val repository = DoorstepRepository(localStore.open(), BuildConfig.SYNC_SERVER_URL)
         Startup.Ready(repository, signedIn = repository.currentUser() != null)
     } catch (e: CancellationException) {
         throw e
