@@ -13,7 +13,6 @@ import kotlinx.coroutines.flow.MutableStateFlow
 import kotlinx.coroutines.flow.StateFlow
 import kotlinx.coroutines.flow.asStateFlow
 import kotlinx.coroutines.flow.first
-import kotlinx.coroutines.flow.update
 import kotlinx.coroutines.launch
 import kotlinx.coroutines.withContext
 
@@ -24,15 +23,11 @@ import kotlinx.coroutines.withContext
 class DoorstepApplication : Application() {
     private val scope = CoroutineScope(SupervisorJob() + Dispatchers.Default)
     private val startupState = MutableStateFlow<Startup>(Startup.Opening)
-    private val changes = MutableStateFlow(0)
     private var opening: Job? = null
     private lateinit var localStore: LocalStore
 
     /** Opening, ready, or failed with a message: what the activity shows. */
     val startup: StateFlow<Startup> = startupState.asStateFlow()
-
-    /** Counts background syncs that finished; screens read their data again when it moves. */
-    val dataChanged: StateFlow<Int> = changes.asStateFlow()
 
     /** The repository; only asked for by screens, which exist once the store is [Startup.Ready]. */
     val repository: DoorstepRepository
@@ -62,9 +57,6 @@ class DoorstepApplication : Application() {
     /** Waits for the store to open; null when it could not be. */
     suspend fun awaitRepository(): DoorstepRepository? =
         (startup.first { it !is Startup.Opening } as? Startup.Ready)?.repository
-
-    /** Tells the screens that a sync brought or sent changes. */
-    fun notifyDataChanged() = changes.update { it + 1 }
 
     private suspend fun openNow(eraseFirst: Boolean): Startup = try {
         if (eraseFirst) localStore.erase()

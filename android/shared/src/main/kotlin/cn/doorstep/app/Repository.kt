@@ -23,6 +23,10 @@ import java.time.LocalDate
 import java.time.ZoneId
 import kotlinx.coroutines.CoroutineDispatcher
 import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.flow.MutableStateFlow
+import kotlinx.coroutines.flow.StateFlow
+import kotlinx.coroutines.flow.asStateFlow
+import kotlinx.coroutines.flow.update
 import kotlinx.coroutines.withContext
 
 /** The rural town's time zone: due dates and "today" are counted in it. */
@@ -40,6 +44,14 @@ class DoorstepRepository(
     private val io: CoroutineDispatcher = Dispatchers.IO,
     private val clock: () -> LocalDate = { LocalDate.now(SHANGHAI) },
 ) {
+    private val finishedSyncs = MutableStateFlow(0)
+
+    /**
+     * How many syncs have ended (done, failed or cancelled: each may have brought changes).
+     * Screens showing stored data read it again when this moves.
+     */
+    val syncsEnded: StateFlow<Int> = finishedSyncs.asStateFlow()
+
     private val catalogue: Map<String, ServiceItem> by lazy {
         serviceCatalogue().associateBy { it.code }
     }
@@ -99,7 +111,11 @@ class DoorstepRepository(
 
     /** Syncs with the server, reporting progress to `listener`; `cancel` stops it. */
     suspend fun sync(listener: SyncListener?, cancel: SyncCancel): SyncReport =
-        store.sync(serverUrl, listener, cancel)
+        try {
+            store.sync(serverUrl, listener, cancel)
+        } finally {
+            finishedSyncs.update { it + 1 }
+        }
 
     private suspend fun <T> onStore(call: () -> T): T = withContext(io) { call() }
 }

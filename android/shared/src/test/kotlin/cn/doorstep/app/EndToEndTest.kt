@@ -183,7 +183,9 @@ class EndToEndTest {
         TestPhone().use { phone ->
             runBlocking {
                 val repo = phone.repository(server.url)
+                assertEquals(0, repo.syncsEnded.value)
                 assertFailsWith<SyncException.NotEnrolled> { repo.sync(null, SyncCancel()) }
+                assertEquals(1, repo.syncsEnded.value, "a failed sync also tells the screens")
                 assertFailsWith<SyncException.EnrollmentRefused> { repo.enroll("AAAA-BBBB", "测试手机") }
                 repo.enroll(server.issueCode(TestServer.AGENT), "测试手机")
 
@@ -198,6 +200,7 @@ class EndToEndTest {
 
                 repo.sync(null, SyncCancel())
                 assertNull(repo.syncStatus().lastError)
+                assertEquals(3, repo.syncsEnded.value)
             }
         }
     }

@@ -37,7 +37,7 @@ class SyncWorker(context: Context, params: WorkerParameters) : CoroutineWorker(c
                 now = now,
             )
             when (decision) {
-                SyncDecision.Now -> sync(repository, history, app)
+                SyncDecision.Now -> sync(repository, history)
                 SyncDecision.WaitForNetwork -> Result.retry()
                 is SyncDecision.Later -> if (history.failuresInARow > 0) retryOrGiveUp() else Result.success()
                 is SyncDecision.Stopped -> {
@@ -54,14 +54,13 @@ class SyncWorker(context: Context, params: WorkerParameters) : CoroutineWorker(c
         }
     }
 
-    private suspend fun sync(repository: DoorstepRepository, history: SyncHistory, app: DoorstepApplication): Result {
+    private suspend fun sync(repository: DoorstepRepository, history: SyncHistory): Result {
         history.started(Instant.now())
         return SyncCancel().use { cancel ->
             try {
                 val report = repository.sync(null, cancel)
                 history.succeeded()
                 Log.i(TAG, "background sync: sent ${report.progress.documentsSent}, received ${report.progress.documentsReceived}")
-                app.notifyDataChanged()
                 Result.success()
             } catch (e: CancellationException) {
                 // WorkManager stopped the work (constraint lost, quota): stop the exchange too;

@@ -81,12 +81,13 @@ fun UrgencyDot(urgency: Urgency, modifier: Modifier = Modifier) {
 }
 
 /**
- * The count of background syncs so far: a screen that keys its loading on it reads its data
- * again when a sync brings changes (and whenever it comes back into view).
+ * The count of syncs ended so far (background or not): a screen that keys its loading on it
+ * reads its data again when a sync may have brought changes (and whenever it comes back into
+ * view).
  */
 @Composable
 fun rememberDataChanged(): Int {
     val app = LocalContext.current.applicationContext as DoorstepApplication
-    val changed by app.dataChanged.collectAsStateWithLifecycle()
+    val changed by app.repository.syncsEnded.collectAsStateWithLifecycle()
     return changed
 }
