@@ -13,7 +13,7 @@ mod sync;
 
 pub use key::{DatabaseKey, KeyError};
 pub use store::{DoorstepStore, check_id_number, check_mobile, service_catalogue};
-pub use sync::{SyncCancel, SyncListener};
+pub use sync::{SyncCancel, SyncListener, SyncServer};
 
 use doorstep_core::ffi::{Date, Instant};
 

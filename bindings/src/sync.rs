@@ -11,6 +11,27 @@ use doorstep_core::sync::{
 
 use crate::store::DoorstepStore;
 
+/// Where the sync server is and which certificates to trust for it.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct SyncServer {
+    /// Its base address, for example `https://sync.example.cn`.
+    pub url: String,
+    /// CA certificates (PEM) an HTTPS server must chain to, replacing the system's: the
+    /// town's own CA shipped with the app (needed for HTTPS on Android). Empty: the system's.
+    #[uniffi(default)]
+    pub trusted_certificates: Vec<String>,
+}
+
+impl SyncServer {
+    /// The core's sync configuration for this server and the villages in `scope`.
+    fn config(self, scope: Vec<String>) -> SyncConfig {
+        SyncConfig {
+            trusted_certificates: self.trusted_certificates,
+            ..SyncConfig::new(self.url, scope)
+        }
+    }
+}
+
 /// Implemented by the app: receives progress after every round of a sync (a progress bar).
 #[uniffi::export(callback_interface)]
 pub trait SyncListener: Send + Sync {
@@ -58,11 +79,12 @@ impl DoorstepStore {
     /// returns them (their villages are what the phone syncs).
     pub async fn enroll(
         &self,
-        server_url: String,
+        server: SyncServer,
         code: String,
         device_name: String,
     ) -> Result<User, SyncError> {
-        let answer = enroll(Arc::clone(&self.store), &server_url, &code, &device_name).await?;
+        let config = server.config(Vec::new());
+        let answer = enroll(Arc::clone(&self.store), &config, &code, &device_name).await?;
         Ok(answer.user)
     }
 
@@ -72,7 +94,7 @@ impl DoorstepStore {
     /// the sync status.
     pub async fn sync(
         &self,
-        server_url: String,
+        server: SyncServer,
         listener: Option<Box<dyn SyncListener>>,
         cancel: Arc<SyncCancel>,
     ) -> Result<SyncReport, SyncError> {
@@ -84,7 +106,7 @@ impl DoorstepStore {
         let listener = listener.map(|l| Arc::new(ProgressToApp(l)) as Arc<dyn ProgressListener>);
         sync(
             Arc::clone(&self.store),
-            SyncConfig::new(server_url, scope),
+            server.config(scope),
             listener,
             cancel.token.clone(),
         )

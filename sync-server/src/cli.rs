@@ -283,8 +283,9 @@ impl ProgressListener for PrintProgress {
 
 async fn sync_client(server: &str, code: Option<&str>, path: &Path) -> Result<(), String> {
     let store = Arc::new(Store::open(path).map_err(|e| e.to_string())?);
+    let config = SyncConfig::new(server, Vec::new());
     if let Some(code) = code {
-        let answer = enroll(Arc::clone(&store), server, code, "命令行模拟手机")
+        let answer = enroll(Arc::clone(&store), &config, code, "命令行模拟手机")
             .await
             .map_err(|e| e.to_string())?;
         println!(
@@ -295,7 +296,6 @@ async fn sync_client(server: &str, code: Option<&str>, path: &Path) -> Result<()
         );
     }
     println!("正在与 {server} 同步 {} …", path.display());
-    let config = SyncConfig::new(server, Vec::new());
     let report = sync(
         Arc::clone(&store),
         config,

@@ -101,7 +101,7 @@ async fn simulate_agents(
                 .issue_code(&person.user.id, chrono::Utc::now())
                 .map_err(|e| e.to_string())?;
             let name = format!("{}的手机", person.user.name);
-            enroll(Arc::clone(&phone), url, &code, &name)
+            enroll(Arc::clone(&phone), &config, &code, &name)
                 .await
                 .map_err(|e| e.to_string())?;
             sync(

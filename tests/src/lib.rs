@@ -2,8 +2,10 @@
 //! a real server process on 127.0.0.1, phones as real store files, and syncing them.
 
 mod proxy;
+mod tls;
 
 pub use proxy::LinkProxy;
+pub use tls::{TestCa, TlsFront};
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -48,7 +50,12 @@ pub fn enroll_phone(
         .issue_code(user_id, chrono::Utc::now())
         .expect("code");
     runtime()
-        .block_on(enroll(Arc::clone(phone), url, &code, "测试手机"))
+        .block_on(enroll(
+            Arc::clone(phone),
+            &SyncConfig::new(url, Vec::new()),
+            &code,
+            "测试手机",
+        ))
         .expect("enroll")
 }
 
@@ -163,15 +170,22 @@ pub struct InProcessServer {
 impl InProcessServer {
     /// Starts serving.
     pub fn start(state: AppState) -> InProcessServer {
-        let runtime = tokio::runtime::Runtime::new().expect("runtime");
-        let listener = runtime
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-            .expect("bind");
-        let url = format!("http://{}", listener.local_addr().expect("address"));
+        let (runtime, listener, url) = loopback_listener("http");
         runtime.spawn(doorstep_sync_server::http::serve(listener, state));
         InProcessServer {
             url,
             _runtime: runtime,
         }
     }
+}
+
+/// A runtime of its own and a listener on a free loopback port, with the address it serves
+/// under `scheme` (`http://127.0.0.1:PORT`).
+fn loopback_listener(scheme: &str) -> (tokio::runtime::Runtime, tokio::net::TcpListener, String) {
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .expect("bind a loopback port");
+    let url = format!("{scheme}://{}", listener.local_addr().expect("address"));
+    (runtime, listener, url)
 }

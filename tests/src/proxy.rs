@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 
 /// The proxy; it runs until dropped.
 pub struct LinkProxy {
@@ -86,11 +86,7 @@ async fn forward_half(
 impl LinkProxy {
     /// Starts a proxy to `upstream` (`http://HOST:PORT`) on a free loopback port.
     pub fn start(upstream: &str) -> LinkProxy {
-        let runtime = tokio::runtime::Runtime::new().expect("runtime");
-        let listener = runtime
-            .block_on(TcpListener::bind("127.0.0.1:0"))
-            .expect("bind the proxy");
-        let url = format!("http://{}", listener.local_addr().expect("address"));
+        let (runtime, listener, url) = crate::loopback_listener("http");
         let upstream = upstream.trim_start_matches("http://").to_string();
         let counters = Arc::new(Counters::default());
         let shared = Arc::clone(&counters);

@@ -103,10 +103,11 @@ fn codes_are_single_use_expire_and_revoked_devices_stop_syncing() {
         .unwrap();
     assert_eq!(code.len(), 9, "eight characters and a dash: {code}");
     let rt = tokio::runtime::Runtime::new().unwrap();
+    let enroll_config = sync::SyncConfig::new(&t.server.url, Vec::new());
     let answer = rt
         .block_on(sync::enroll(
             Arc::clone(&p),
-            &t.server.url,
+            &enroll_config,
             &code.to_lowercase(),
             "手机",
         ))
@@ -120,7 +121,7 @@ fn codes_are_single_use_expire_and_revoked_devices_stop_syncing() {
     let other = phone(&t.root.join("q.db"), &agent, now());
     let again = rt.block_on(sync::enroll(
         Arc::clone(&other),
-        &t.server.url,
+        &enroll_config,
         &code,
         "手机2",
     ));
@@ -134,7 +135,7 @@ fn codes_are_single_use_expire_and_revoked_devices_stop_syncing() {
     assert!(
         rt.block_on(sync::enroll(
             Arc::clone(&other),
-            &t.server.url,
+            &enroll_config,
             &old,
             "手机2"
         ))

@@ -4,6 +4,7 @@ import android.app.Application
 import cn.doorstep.android.sync.SyncScheduling
 import cn.doorstep.app.DoorstepRepository
 import cn.doorstep.app.userMessage
+import cn.doorstep.ffi.SyncServer
 import kotlinx.coroutines.CancellationException
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.Dispatchers
@@ -58,9 +59,18 @@ class DoorstepApplication : Application() {
     suspend fun awaitRepository(): DoorstepRepository? =
         (startup.first { it !is Startup.Opening } as? Startup.Ready)?.repository
 
+    /**
+     * The sync server compiled into the build, trusting only the town's CA when the app ships
+     * one as `assets/$SERVER_CA_ASSET` (which HTTPS on Android needs: see README.md).
+     */
+    private fun syncServer(): SyncServer {
+        val ca = runCatching { assets.open(SERVER_CA_ASSET).bufferedReader().use { it.readText() } }.getOrNull()
+        return SyncServer(BuildConfig.SYNC_SERVER_URL, listOfNotNull(ca))
+    }
+
     private suspend fun openNow(eraseFirst: Boolean): Startup = try {
         if (eraseFirst) localStore.erase()
-        val repository = DoorstepRepository(localStore.open(), BuildConfig.SYNC_SERVER_URL)
+        val repository = DoorstepRepository(localStore.open(), syncServer())
         Startup.Ready(repository, signedIn = repository.currentUser() != null)
     } catch (e: CancellationException) {
         throw e
@@ -71,3 +81,6 @@ class DoorstepApplication : Application() {
         Startup.Failed("本机程序库无法加载（${e.message ?: e.javaClass.simpleName}），请重新安装应用")
     }
 }
+
+/** The town CA's certificate (PEM) in the app's assets, when the deployment ships one. */
+private const val SERVER_CA_ASSET = "sync-server-ca.pem"

@@ -23,7 +23,7 @@ class EnrollViewModel(
 ) : ScreenModel<EnrollState>(EnrollState(), scope) {
 
     /** The server the phone enrolls with, shown small on the screen. */
-    val serverUrl: String get() = repo.serverUrl
+    val serverUrl: String get() = repo.server.url
 
     /** Changes the code being typed (codes are upper-case letters and digits). */
     fun editCode(text: String) = update { it.copy(code = text.uppercase(), error = null) }

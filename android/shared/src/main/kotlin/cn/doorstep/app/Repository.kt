@@ -18,6 +18,7 @@ import cn.doorstep.core.WorkItem
 import cn.doorstep.ffi.DoorstepStoreInterface
 import cn.doorstep.ffi.SyncCancel
 import cn.doorstep.ffi.SyncListener
+import cn.doorstep.ffi.SyncServer
 import cn.doorstep.ffi.serviceCatalogue
 import java.time.LocalDate
 import java.time.ZoneId
@@ -39,8 +40,8 @@ val SHANGHAI: ZoneId = ZoneId.of("Asia/Shanghai")
  */
 class DoorstepRepository(
     private val store: DoorstepStoreInterface,
-    /** The sync server's address, for example `https://sync.example.cn`. */
-    val serverUrl: String,
+    /** The sync server: its address and the certificates to trust for it. */
+    val server: SyncServer,
     private val io: CoroutineDispatcher = Dispatchers.IO,
     private val clock: () -> LocalDate = { LocalDate.now(SHANGHAI) },
 ) {
@@ -107,12 +108,12 @@ class DoorstepRepository(
     suspend fun syncStatus(): SyncStatus = onStore { store.syncStatus() }
 
     /** Enrolls the phone with a one-time code from hub staff and signs the user in. */
-    suspend fun enroll(code: String, deviceName: String): User = store.enroll(serverUrl, code.trim(), deviceName)
+    suspend fun enroll(code: String, deviceName: String): User = store.enroll(server, code.trim(), deviceName)
 
     /** Syncs with the server, reporting progress to `listener`; `cancel` stops it. */
     suspend fun sync(listener: SyncListener?, cancel: SyncCancel): SyncReport =
         try {
-            store.sync(serverUrl, listener, cancel)
+            store.sync(server, listener, cancel)
         } finally {
             finishedSyncs.update { it + 1 }
         }

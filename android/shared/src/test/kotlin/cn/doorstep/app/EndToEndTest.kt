@@ -20,6 +20,7 @@ import cn.doorstep.ffi.DoorstepStore
 import cn.doorstep.ffi.KeyException
 import cn.doorstep.ffi.SyncCancel
 import cn.doorstep.ffi.SyncListener
+import cn.doorstep.ffi.SyncServer
 import cn.doorstep.ffi.serviceCatalogue
 import java.util.concurrent.CopyOnWriteArrayList
 import kotlin.test.assertContains
@@ -193,7 +194,7 @@ class EndToEndTest {
                 cancel.cancel()
                 assertFailsWith<SyncException.Cancelled> { repo.sync(null, cancel) }
 
-                val offline = DoorstepRepository(phone.store, "http://127.0.0.1:9")
+                val offline = DoorstepRepository(phone.store, SyncServer("http://127.0.0.1:9"))
                 val failed = assertFailsWith<SyncException.Network> { offline.sync(null, SyncCancel()) }
                 assertContains(failed.message!!, "数据都保存在本机")
                 assertEquals(failed.message, repo.syncStatus().lastError)

@@ -2,6 +2,7 @@ package cn.doorstep.app
 
 import cn.doorstep.ffi.DatabaseKey
 import cn.doorstep.ffi.DoorstepStore
+import cn.doorstep.ffi.SyncServer
 import java.io.File
 import java.nio.file.Files
 import java.security.SecureRandom
@@ -73,7 +74,7 @@ class TestPhone(val key: ByteArray = ByteArray(32).also { SecureRandom().nextByt
     val store: DoorstepStore = DoorstepStore.open(path, FixedKey(key))
 
     /** The app's repository over this phone's store. */
-    fun repository(serverUrl: String) = DoorstepRepository(store, serverUrl)
+    fun repository(serverUrl: String) = DoorstepRepository(store, SyncServer(serverUrl))
 
     override fun close() {
         store.close()
