@@ -3,8 +3,8 @@
 # with the app's shared module (android/shared) and its tests using kotlinc, and runs the tests
 # on the JVM with JNA against the real library and a real sync server on 127.0.0.1.
 #
-# With --bench, also compiles android/shared/src/bench and runs the bindings benchmark against
-# the release library and server instead of the tests.
+# With --bench, runs the bindings benchmark (android/shared/src/bench) against the release
+# library and server instead of the tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,8 +26,8 @@ target="$(cd "${CARGO_TARGET_DIR:-target}" && pwd)"
 classes="$target/kotlin-classes"
 lib="$KOTLIN_HOME/lib"
 deps="/usr/share/java/jna.jar:$lib/kotlinx-coroutines-core-jvm.jar:/usr/share/java/junit4.jar:/usr/share/java/hamcrest-core.jar:$lib/kotlin-test.jar:$lib/kotlin-test-junit.jar"
-sources=(android/shared/src/main/kotlin android/shared/src/test/kotlin)
-$bench && sources+=(android/shared/src/bench/kotlin)
+# The benchmark is compiled on every run so that it keeps up with the code it measures.
+sources=(android/shared/src/main/kotlin android/shared/src/test/kotlin android/shared/src/bench/kotlin)
 
 echo "== kotlinc: bindings, ${sources[*]}" >&2
 rm -rf "$classes"
