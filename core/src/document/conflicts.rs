@@ -8,9 +8,12 @@ use automerge::{AutoCommit, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value};
 use super::fields::{self, Fields, req_map};
 use super::read::{HouseholdData, read_data};
 use super::{EditContext, HouseholdDoc};
+use crate::domain::catalogue::ServiceMode;
 use crate::domain::codes::code_enum;
-use crate::domain::household::SpecialTag;
+use crate::domain::household::{Gender, MemberStatus, SpecialTag};
+use crate::domain::ledger::{NeedStatus, Urgency};
 use crate::domain::region::Role;
+use crate::domain::visit::VisitOutcome;
 use crate::error::{CoreError, Result, invalid_doc};
 
 code_enum! {
@@ -126,12 +129,28 @@ fn field_label(field: &str) -> String {
         .map_or_else(|| field.to_string(), |(_, label)| label.to_string())
 }
 
-fn display(value: &ScalarValue) -> String {
+/// A stored value as people read it: a code of a closed set by its label (在册, 紧急, ...), a
+/// boolean as 是/否, a cleared field as empty text.
+fn display(key: &str, value: &ScalarValue) -> String {
     match value {
-        ScalarValue::Str(s) => s.to_string(),
+        ScalarValue::Str(s) => code_label(key, s).map_or_else(|| s.to_string(), str::to_string),
         ScalarValue::Null => String::new(),
         ScalarValue::Boolean(b) => if *b { "是" } else { "否" }.to_string(),
         other => other.to_string(),
+    }
+}
+
+/// The label of `code` when the field `key` holds one of the closed sets of codes.
+fn code_label(key: &str, code: &str) -> Option<&'static str> {
+    match key {
+        "status" => MemberStatus::from_code(code)
+            .map(MemberStatus::label)
+            .or_else(|| NeedStatus::from_code(code).map(NeedStatus::label)),
+        "urgency" => Urgency::from_code(code).map(Urgency::label),
+        "outcome" => VisitOutcome::from_code(code).map(VisitOutcome::label),
+        "mode" => ServiceMode::from_code(code).map(ServiceMode::label),
+        "gender" => Gender::from_code(code).map(Gender::label),
+        _ => None,
     }
 }
 
@@ -217,7 +236,7 @@ impl HouseholdDoc {
             };
             out.push(ConflictValue {
                 value_id: id.to_string(),
-                value: display(&v),
+                value: display(key, &v),
                 author_id: read("user_id")?,
                 author_name: read("user_name")?,
                 author_role: read("role")?.and_then(|r| Role::from_code(&r)),
@@ -277,7 +296,20 @@ impl HouseholdDoc {
 
 #[cfg(test)]
 mod tests {
-    use super::field_label;
+    use super::{ScalarValue, display, field_label};
+
+    #[test]
+    fn values_are_shown_for_people() {
+        let text = |s: &str| ScalarValue::Str(s.into());
+        assert_eq!(display("status", &text("moved_out")), "已迁出");
+        assert_eq!(display("status", &text("in_progress")), "办理中");
+        assert_eq!(display("urgency", &text("red")), "紧急");
+        assert_eq!(display("outcome", &text("nobody_home")), "无人在家");
+        assert_eq!(display("phone", &text("13900000001")), "13900000001");
+        assert_eq!(display("status", &text("unheard_of")), "unheard_of");
+        assert_eq!(display("disabled", &ScalarValue::Boolean(true)), "是");
+        assert_eq!(display("phone", &ScalarValue::Null), "");
+    }
 
     #[test]
     fn fields_are_named_for_people() {
