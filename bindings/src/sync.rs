@@ -23,11 +23,11 @@ pub struct SyncServer {
 }
 
 impl SyncServer {
-    /// The core's sync configuration for this server and the villages in `scope`.
-    fn config(self, scope: Vec<String>) -> SyncConfig {
+    /// The core's sync configuration for this server.
+    fn config(self) -> SyncConfig {
         SyncConfig {
             trusted_certificates: self.trusted_certificates,
-            ..SyncConfig::new(self.url, scope)
+            ..SyncConfig::new(self.url)
         }
     }
 }
@@ -83,7 +83,7 @@ impl DoorstepStore {
         code: String,
         device_name: String,
     ) -> Result<User, SyncError> {
-        let config = server.config(Vec::new());
+        let config = server.config();
         let answer = enroll(Arc::clone(&self.store), &config, &code, &device_name).await?;
         Ok(answer.user)
     }
@@ -98,15 +98,10 @@ impl DoorstepStore {
         listener: Option<Box<dyn SyncListener>>,
         cancel: Arc<SyncCancel>,
     ) -> Result<SyncReport, SyncError> {
-        let scope = self
-            .store
-            .current_user()
-            .map(|u| u.region_ids)
-            .unwrap_or_default();
         let listener = listener.map(|l| Arc::new(ProgressToApp(l)) as Arc<dyn ProgressListener>);
         sync(
             Arc::clone(&self.store),
-            server.config(scope),
+            server.config(),
             listener,
             cancel.token.clone(),
         )

@@ -283,7 +283,7 @@ impl ProgressListener for PrintProgress {
 
 async fn sync_client(server: &str, code: Option<&str>, path: &Path) -> Result<(), String> {
     let store = Arc::new(Store::open(path).map_err(|e| e.to_string())?);
-    let config = SyncConfig::new(server, Vec::new());
+    let config = SyncConfig::new(server);
     if let Some(code) = code {
         let answer = enroll(Arc::clone(&store), &config, code, "命令行模拟手机")
             .await

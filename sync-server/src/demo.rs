@@ -85,7 +85,7 @@ async fn simulate_agents(
         .map(|t| t.and_utc())
         .ok_or("无效日期")?;
     for village in town.villages().take(2) {
-        let config = SyncConfig::new(url, vec![village.id.clone()]);
+        let config = SyncConfig::new(url);
         let people: Vec<_> = [Role::Agent, Role::VillageHead]
             .iter()
             .filter_map(|role| town.user(*role, &village.id))

@@ -52,7 +52,7 @@ pub fn enroll_phone(
     runtime()
         .block_on(enroll(
             Arc::clone(phone),
-            &SyncConfig::new(url, Vec::new()),
+            &SyncConfig::new(url),
             &code,
             "测试手机",
         ))
@@ -152,8 +152,8 @@ pub fn sync_now(store: &Arc<Store>, config: SyncConfig) -> Result<SyncReport, Sy
 }
 
 /// A sync configuration that fails fast (tests talk to loopback only).
-pub fn quick_config(url: &str, scope: &[String]) -> SyncConfig {
-    let mut config = SyncConfig::new(url, scope.to_vec());
+pub fn quick_config(url: &str) -> SyncConfig {
+    let mut config = SyncConfig::new(url);
     config.retries = 0;
     config.timeout = std::time::Duration::from_secs(20);
     config

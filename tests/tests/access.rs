@@ -65,7 +65,7 @@ impl Town {
     }
 
     fn sync(&self, p: &Arc<Store>) -> Result<sync::SyncReport, sync::SyncError> {
-        sync_now(p, quick_config(&self.server.url, &[]))
+        sync_now(p, quick_config(&self.server.url))
     }
 
     /// The server's copy of a household, read from its file while it runs.
@@ -103,7 +103,7 @@ fn codes_are_single_use_expire_and_revoked_devices_stop_syncing() {
         .unwrap();
     assert_eq!(code.len(), 9, "eight characters and a dash: {code}");
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let enroll_config = sync::SyncConfig::new(&t.server.url, Vec::new());
+    let enroll_config = sync::SyncConfig::new(&t.server.url);
     let answer = rt
         .block_on(sync::enroll(
             Arc::clone(&p),

@@ -38,7 +38,7 @@ fn a_response_cut_midway_loses_and_duplicates_nothing() {
     // The response is cut in the middle of its body.
     let proxy = LinkProxy::start(&v.server.url);
     proxy.cut_next(1);
-    let err = sync_now(a, quick_config(&proxy.url, &scope())).unwrap_err();
+    let err = sync_now(a, quick_config(&proxy.url)).unwrap_err();
     assert!(
         matches!(
             err,
@@ -58,7 +58,7 @@ fn a_response_cut_midway_loses_and_duplicates_nothing() {
     );
 
     // The retry goes through: the server had stored the push; it is not stored twice.
-    sync_now(a, quick_config(&proxy.url, &scope())).unwrap();
+    sync_now(a, quick_config(&proxy.url)).unwrap();
     assert_eq!(a.sync_status().unwrap().pending_changes, 0);
     assert_eq!(journal_rows(data, &a.device_actor()), 3);
     v.sync(b);
@@ -68,7 +68,7 @@ fn a_response_cut_midway_loses_and_duplicates_nothing() {
     // With retries allowed, one cut costs one more attempt inside the same sync.
     visit(a, &hh, 20);
     proxy.cut_next(1);
-    let mut config = quick_config(&proxy.url, &scope());
+    let mut config = quick_config(&proxy.url);
     config.retries = 2;
     config.backoff = Duration::from_millis(20);
     sync_now(a, config).unwrap();
@@ -154,7 +154,7 @@ fn two_syncs_of_one_phone_take_turns() {
     for (n, hh) in ids.iter().enumerate() {
         visit(&v.agent, hh, n);
     }
-    let config = quick_config(&v.server.url, &scope());
+    let config = quick_config(&v.server.url);
     let start = || {
         sync::sync(
             Arc::clone(&v.agent),
@@ -210,7 +210,7 @@ fn progress_is_reported_each_round_and_a_cancelled_sync_keeps_what_it_had() {
     let v = village();
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let reports = Arc::new(Reports::default());
-    let mut config = quick_config(&v.server.url, &scope());
+    let mut config = quick_config(&v.server.url);
     config.budget_bytes = 4096;
     let report = runtime
         .block_on(sync::sync(

@@ -19,7 +19,7 @@ fn a_phone_trusting_the_towns_ca_enrolls_and_syncs_over_https() {
     let front = TlsFront::start(&v.server.url, &town_ca);
     let https = |certificates: Vec<String>| SyncConfig {
         trusted_certificates: certificates,
-        ..quick_config(&front.url, &scope())
+        ..quick_config(&front.url)
     };
 
     let stranger = TestCa::new("陌生的CA");

@@ -20,8 +20,6 @@ use crate::store::{PendingPush, RejectedHousehold, Store};
 pub struct SyncConfig {
     /// The server's base address, for example `http://127.0.0.1:8080`.
     pub server_url: String,
-    /// The villages this device serves (until tokens carry the scope).
-    pub scope: Vec<String>,
     /// About how many bytes one request or response may carry before another round is used.
     pub budget_bytes: u32,
     /// Time limit of one HTTP exchange.
@@ -41,10 +39,9 @@ pub struct SyncConfig {
 
 impl SyncConfig {
     /// Defaults for a weak rural link: 256 KiB rounds, 30 s per exchange, 3 retries.
-    pub fn new(server_url: impl Into<String>, scope: Vec<String>) -> SyncConfig {
+    pub fn new(server_url: impl Into<String>) -> SyncConfig {
         SyncConfig {
             server_url: server_url.into(),
-            scope,
             budget_bytes: 256 * 1024,
             timeout: Duration::from_secs(30),
             connect_timeout: Duration::from_secs(10),
@@ -234,7 +231,8 @@ async fn run(
         .await?;
         let request = SyncRequest {
             device: device.clone(),
-            scope: config.scope.clone(),
+            // The server takes the villages from the device's token.
+            scope: Vec::new(),
             position,
             push: pushes.iter().map(DocChanges::from).collect(),
             want_snapshots,

@@ -114,7 +114,7 @@ fn main() {
             };
             accounts.put_user(&user).expect("user");
             enroll_phone(&accounts, &url, &store, &user.id);
-            let mut config = SyncConfig::new(&url, vec![village]);
+            let mut config = SyncConfig::new(&url);
             config.retries = 0;
             (store, config)
         })

@@ -89,7 +89,6 @@ fn main() {
     let accounts = Arc::clone(&state.accounts);
     let server = InProcessServer::start(state);
     let proxy = LinkProxy::start(&server.url);
-    let scope = vec![VILLAGE.to_string()];
     let now = options.today.and_hms_opt(2, 0, 0).expect("time").and_utc();
     let agent = town.user(Role::Agent, VILLAGE).expect("agent").user.clone();
     let head = town
@@ -99,7 +98,7 @@ fn main() {
         .clone();
     let mut rows = Vec::new();
     let mut measure = |name, store: &Arc<Store>, raw, am: (u64, u64)| {
-        let report = sync_now(store, quick_config(&proxy.url, &scope)).expect("sync");
+        let report = sync_now(store, quick_config(&proxy.url)).expect("sync");
         let (up, down) = proxy.take_counts();
         rows.push(Row {
             name,
@@ -121,7 +120,7 @@ fn main() {
     measure("(c) new device downloads the village", &a, None, am);
     let b = phone(&dir.path().join("b.db"), &head, now);
     enroll_phone(&accounts, &server.url, &b, &head.id);
-    sync_now(&b, quick_config(&proxy.url, &scope)).expect("sync b");
+    sync_now(&b, quick_config(&proxy.url)).expect("sync b");
     proxy.take_counts();
 
     // (a) Nothing new on either side.

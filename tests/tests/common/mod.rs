@@ -107,10 +107,6 @@ impl Village {
         &self,
         phone: &std::sync::Arc<doorstep_core::Store>,
     ) -> doorstep_core::sync::SyncReport {
-        doorstep_tests::sync_now(
-            phone,
-            doorstep_tests::quick_config(&self.server.url, &scope()),
-        )
-        .unwrap()
+        doorstep_tests::sync_now(phone, doorstep_tests::quick_config(&self.server.url)).unwrap()
     }
 }

@@ -45,11 +45,8 @@ class SyncViewModel(private val repo: DoorstepRepository, scope: CoroutineScope)
 
     /** Starts a sync unless one is running; progress arrives as the rounds finish. */
     fun syncNow(): Job {
-        val handle = SyncCancel()
-        val started = synchronized(this) {
-            if (cancel != null) false else { cancel = handle; true }
-        }
-        if (!started) return act(showError) {}
+        val handle = synchronized(this) { if (cancel != null) null else SyncCancel().also { cancel = it } }
+            ?: return act(showError) {} // one is running already
         update { it.copy(running = true, fraction = null, progressText = "正在连接服务器…", result = null) }
         return act(showError) {
             try {
@@ -61,7 +58,10 @@ class SyncViewModel(private val repo: DoorstepRepository, scope: CoroutineScope)
                     )
                 }
             } finally {
-                synchronized(this) { cancel = null }
+                synchronized(this) {
+                    cancel = null
+                    handle.close()
+                }
                 showStatus(repo.syncStatus())
             }
         }
@@ -69,7 +69,7 @@ class SyncViewModel(private val repo: DoorstepRepository, scope: CoroutineScope)
 
     /** Stops the running sync after its current step; what was done is kept. */
     fun cancel() {
-        cancel?.cancel()
+        synchronized(this) { cancel?.cancel() }
     }
 
     private fun showStatus(status: SyncStatus) = update {
