@@ -7,9 +7,9 @@ use chrono::NaiveDate;
 use doorstep_core::{
     CoreError, EntityKind, FieldConflict, Figures, HouseholdData, HouseholdPatch,
     HouseholdSyncState, JobDetails, JobProgress, JobStep, JobStepKind, JobSummary, Location,
-    MemberPatch, NeedStatus, NewHousehold, NewJob, NewLedgerLine, NewMember, RosterEntry,
-    SearchHit, ServiceItem, SpecialTag, Store, StoreOptions, SyncStatus, User, VisitRecord,
-    WorkItem, catalogue, validate,
+    MemberPatch, NeedStatus, NewHousehold, NewJob, NewLedgerLine, NewMember, RejectedHousehold,
+    RosterEntry, SearchHit, ServiceItem, SpecialTag, Store, StoreOptions, SyncStatus, User,
+    VisitRecord, WorkItem, catalogue, validate,
 };
 
 use crate::key::{DatabaseKey, KeyFromApp};
@@ -203,6 +203,16 @@ impl DoorstepStore {
     /// Where one household stands with the server.
     pub fn household_sync_state(&self, household_id: String) -> Result<HouseholdSyncState> {
         self.store.household_sync_state(&household_id)
+    }
+
+    /// Households set aside (what the server sent could not be stored, twice), with reasons.
+    pub fn set_aside_households(&self) -> Result<Vec<RejectedHousehold>> {
+        self.store.set_aside_households()
+    }
+
+    /// Asks again for the households set aside on the next sync.
+    pub fn retry_set_aside(&self) -> Result<()> {
+        self.store.retry_set_aside()
     }
 }
 

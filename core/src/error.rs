@@ -106,6 +106,16 @@ pub enum CoreError {
         /// The newest version this build understands.
         supported: i64,
     },
+    /// The local database was written by a newer version of the app.
+    #[error(
+        "本机数据库由更新版本的应用写入（版本 {found}，本应用支持 {supported}），数据未被改动；请升级应用"
+    )]
+    StoreTooNew {
+        /// The database's schema version.
+        found: i64,
+        /// The newest version this build understands.
+        supported: i64,
+    },
     /// The document's content does not follow the schema.
     #[error("户档案内容损坏或格式不符：{reason}")]
     InvalidDocument {

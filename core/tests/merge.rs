@@ -151,6 +151,48 @@ fn different_fields_merge_and_the_same_field_is_a_conflict_to_resolve() {
     );
 }
 
+/// Choosing the value currently shown is a real write: an edit made elsewhere at the same time
+/// conflicts with the choice instead of replacing it without a trace. Checked for both values
+/// (the one shown and the other), merged in both orders.
+#[test]
+fn a_settled_conflict_conflicts_with_a_concurrent_edit() {
+    for pick_current in [true, false] {
+        for settle_first in [true, false] {
+            let (p, hh, member) = pair("2026-03-02T02:00:00Z");
+            set_phone(&p.agent, &member, "13911112222");
+            set_phone(&p.head, &member, "13733334444");
+            sync_both(&p);
+            let c = p.agent.conflicts(&hh).unwrap().remove(0);
+            let chosen = c.values.iter().find(|v| v.current == pick_current).unwrap();
+            // Apart again: the agent settles, the head (who saw both values) writes a third.
+            p.agent
+                .resolve_conflict(&hh, c.entity, &c.entity_id, &c.field, &chosen.value_id)
+                .unwrap();
+            assert!(p.agent.conflicts(&hh).unwrap().is_empty());
+            set_phone(&p.head, &member, "13555556666");
+            if settle_first {
+                sync_into(&p.agent, &p.head);
+                sync_into(&p.head, &p.agent);
+            } else {
+                sync_into(&p.head, &p.agent);
+                sync_into(&p.agent, &p.head);
+            }
+            assert_identical(&p, &hh);
+            let conflicts = p.head.conflicts(&hh).unwrap();
+            assert_eq!(conflicts.len(), 1, "{pick_current} {settle_first}");
+            let mut values: Vec<_> = conflicts[0]
+                .values
+                .iter()
+                .map(|v| v.value.clone())
+                .collect();
+            values.sort();
+            let mut expected = vec![chosen.value.clone(), "13555556666".to_string()];
+            expected.sort();
+            assert_eq!(values, expected, "{pick_current} {settle_first}");
+        }
+    }
+}
+
 /// The agent completes and delivers a village-tier job while the village head, offline,
 /// cancels it. Returns the merged job id.
 fn deliver_versus_cancel(p: &Pair, member: &str) -> String {

@@ -65,5 +65,31 @@ fn a_migrated_database_matches_a_fresh_one() {
         .unwrap()
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 3);
+    assert_eq!(version, 4);
+}
+
+#[test]
+fn a_database_from_a_newer_app_is_refused_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = temp_path(&dir, "newer.db");
+    {
+        let store = store_at(&path, agent(), at("2026-03-02T01:00:00Z"));
+        elderly_household(&store, "张桂兰", "13800138000");
+    }
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute_batch("PRAGMA user_version = 99;")
+        .unwrap();
+    let before = std::fs::read(&path).unwrap();
+    let err = Store::open(&path).err().expect("refused");
+    assert!(
+        matches!(err, CoreError::StoreTooNew { found: 99, .. }),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("请升级应用"));
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        before,
+        "the file is left as it was"
+    );
 }

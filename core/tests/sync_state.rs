@@ -205,3 +205,189 @@ fn received_changes_that_cannot_be_stored_are_asked_for_whole() {
         HouseholdSyncState::Synced
     );
 }
+
+/// A visit on `household` recorded by `store`, returned with the change that carries it.
+fn visit_change(store: &Store, household: &str, purpose: &str) -> (String, Vec<Vec<u8>>) {
+    let heads = store.heads(household).unwrap();
+    let visit = store
+        .record_visit(
+            household,
+            None,
+            VisitRecord::new(purpose, VisitOutcome::Met),
+        )
+        .unwrap();
+    (visit, store.changes_since(household, &heads).unwrap())
+}
+
+/// A household named twice in one answer (its journal rows interleaved with another's, or a
+/// snapshot next to changes) is merged into one document and stored once, whether the phone's
+/// copy is stored as chunks or is due for a fresh snapshot (32 chunks): both copies' changes
+/// survive, on disk as in memory.
+#[test]
+fn a_household_named_twice_in_one_answer_is_merged_once() {
+    for local_edits in [1, 40] {
+        let dir = tempfile::tempdir().unwrap();
+        let path = temp_path(&dir, "phone.db");
+        let phone = store_at(&path, agent(), at("2026-03-02T01:00:00Z"));
+        let (first, member) = elderly_household(&phone, "张桂兰", "13800138000");
+        let (second, _) = elderly_household(&phone, "李秀英", "13912345678");
+        for n in 0..local_edits {
+            phone
+                .update_member(
+                    &member,
+                    MemberPatch {
+                        relation: Some(format!("户主{n}")),
+                        ..MemberPatch::default()
+                    },
+                )
+                .unwrap();
+        }
+        // Three other replicas start from the phone's copy; two edit the first household
+        // without seeing each other, one edits the second.
+        let replica = |name: &str| {
+            let r = store_at(&temp_path(&dir, name), head(), at("2026-03-02T02:00:00Z"));
+            sync_into(&phone, &r);
+            r
+        };
+        let (one, two, three) = (replica("1.db"), replica("2.db"), replica("3.db"));
+        let (visit_one, changes_one) = visit_change(&one, &first, "一号走访");
+        let (visit_two, changes_two) = visit_change(&two, &second, "二号走访");
+        let (visit_three, changes_three) = visit_change(&three, &first, "三号走访");
+        let entry = |household: &str, changes| DocChanges {
+            household_id: household.into(),
+            changes,
+        };
+        let mut answer = response(
+            vec![],
+            vec![
+                entry(&first, changes_one),
+                entry(&second, changes_two),
+                entry(&first, changes_three),
+            ],
+            7,
+        );
+        answer.snapshots.push(sync::protocol::Snapshot {
+            household_id: first.clone(),
+            bytes: one.export_snapshot(&first).unwrap(),
+        });
+        let applied = phone.finish_round(&[], answer).unwrap();
+        assert_eq!(
+            (applied.received, applied.deferred),
+            (2, 0),
+            "{local_edits}"
+        );
+        drop(phone);
+        let phone = Store::open(&path).unwrap();
+        let visits: Vec<String> = phone
+            .household(&first)
+            .unwrap()
+            .visits
+            .into_iter()
+            .map(|v| v.id)
+            .collect();
+        assert!(
+            visits.contains(&visit_one) && visits.contains(&visit_three),
+            "{local_edits}"
+        );
+        assert_eq!(phone.household(&second).unwrap().visits[0].id, visit_two);
+        assert_eq!(
+            phone.sync_position().unwrap(),
+            Position::Changes { cursor: 7 }
+        );
+        assert_eq!(phone.sync_status().unwrap().set_aside_households, 0);
+    }
+}
+
+/// What the server sends for a household that the phone cannot store is asked for again whole;
+/// when that fails too, the household is set aside with its reason, the others go on, the
+/// status says so, and it is not asked for again until the app retries it.
+#[test]
+fn a_household_that_cannot_be_stored_twice_is_set_aside() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = temp_path(&dir, "phone.db");
+    let phone = store_at(&path, agent(), at("2026-03-02T01:00:00Z"));
+    let (first, _) = elderly_household(&phone, "张桂兰", "13800138000");
+    let (second, _) = elderly_household(&phone, "李秀英", "13912345678");
+    let other = store_at(&temp_path(&dir, "o.db"), head(), at("2026-03-02T02:00:00Z"));
+    sync_into(&phone, &other);
+    // The disk refuses every write of the first household's document.
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute_batch(&format!(
+            "CREATE TRIGGER refuse_first BEFORE INSERT ON doc_chunks WHEN NEW.household_id = '{first}'
+             BEGIN SELECT RAISE(ABORT, 'disk refuses'); END;
+             CREATE TRIGGER refuse_first_snapshot BEFORE UPDATE ON documents WHEN NEW.household_id = '{first}'
+             BEGIN SELECT RAISE(ABORT, 'disk refuses'); END;"
+        ))
+        .unwrap();
+    let (_, changes_first) = visit_change(&other, &first, "走访一");
+    let (visit_second, changes_second) = visit_change(&other, &second, "走访二");
+    let entry = |household: &str, changes| DocChanges {
+        household_id: household.into(),
+        changes,
+    };
+    let applied = phone
+        .finish_round(
+            &[],
+            response(
+                vec![],
+                vec![entry(&first, changes_first), entry(&second, changes_second)],
+                3,
+            ),
+        )
+        .unwrap();
+    assert_eq!((applied.received, applied.deferred), (1, 1));
+    assert_eq!(phone.household(&second).unwrap().visits[0].id, visit_second);
+    assert_eq!(
+        phone.households_needing_snapshot().unwrap(),
+        vec![first.clone()]
+    );
+    assert_eq!(phone.sync_status().unwrap().set_aside_households, 0);
+
+    // The whole document fails the same way: set aside.
+    let mut again = response(vec![], vec![], 4);
+    again.snapshots.push(sync::protocol::Snapshot {
+        household_id: first.clone(),
+        bytes: other.export_snapshot(&first).unwrap(),
+    });
+    phone.finish_round(&[], again).unwrap();
+    assert!(phone.households_needing_snapshot().unwrap().is_empty());
+    assert_eq!(phone.sync_status().unwrap().set_aside_households, 1);
+    let set_aside = phone.set_aside_households().unwrap();
+    assert_eq!(set_aside.len(), 1);
+    assert!(
+        set_aside[0].reason.contains("disk refuses"),
+        "{set_aside:?}"
+    );
+    assert!(matches!(
+        phone.household_sync_state(&first).unwrap(),
+        HouseholdSyncState::SetAside { .. }
+    ));
+    assert_eq!(
+        phone.sync_position().unwrap(),
+        Position::Changes { cursor: 4 }
+    );
+
+    // Once the disk is fixed and the app retries, the next answer repairs it.
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute_batch("DROP TRIGGER refuse_first; DROP TRIGGER refuse_first_snapshot;")
+        .unwrap();
+    phone.retry_set_aside().unwrap();
+    assert_eq!(
+        phone.households_needing_snapshot().unwrap(),
+        vec![first.clone()]
+    );
+    let mut repair = response(vec![], vec![], 5);
+    repair.snapshots.push(sync::protocol::Snapshot {
+        household_id: first.clone(),
+        bytes: other.export_snapshot(&first).unwrap(),
+    });
+    phone.finish_round(&[], repair).unwrap();
+    assert_eq!(phone.heads(&first).unwrap(), other.heads(&first).unwrap());
+    assert_eq!(phone.sync_status().unwrap().set_aside_households, 0);
+    assert!(!matches!(
+        phone.household_sync_state(&first).unwrap(),
+        HouseholdSyncState::SetAside { .. }
+    ));
+}

@@ -102,15 +102,16 @@ pub fn handle(
         next: request.position.clone(),
         remaining: 0,
     };
-    let mut used = add_wanted_snapshots(store, &request, &mut response)?;
+    let mut used = 0;
     match &request.position {
         Position::Changes { cursor } => {
-            let page = store.journal_since(
-                *cursor,
-                &request.scope,
-                &request.device,
-                budget.saturating_sub(used),
-            )?;
+            let page = store.journal_since(*cursor, &request.scope, &request.device, budget)?;
+            used = page
+                .changes
+                .iter()
+                .flat_map(|c| &c.changes)
+                .map(Vec::len)
+                .sum();
             response.changes = page
                 .changes
                 .into_iter()
@@ -162,6 +163,8 @@ pub fn handle(
             }
         }
     }
+    let unserved = add_wanted_snapshots(store, &request, &mut response, used, budget)?;
+    response.remaining += unserved;
     summary.sent.extend(response.changes.iter().map(|c| {
         (
             c.household_id.clone(),
@@ -214,12 +217,24 @@ fn store_push(
     let guard = |before: Option<&_>, after: &_| {
         check_write(&session.user, &session.villages, before, after)
     };
-    let mut outcomes = if batch.is_empty() {
+    let outcomes = if batch.is_empty() {
         Vec::new()
     } else {
-        store.apply_changes_checked(&request.device, batch, &guard)?
+        store.apply_changes_checked(&request.device, batch.clone(), &guard)?
+    };
+    // One outcome per distinct household, in the order each first appears in the batch.
+    let mut distinct: Vec<&str> = Vec::new();
+    for d in &batch {
+        if !distinct.contains(&d.household_id.as_str()) {
+            distinct.push(&d.household_id);
+        }
     }
-    .into_iter();
+    let outcome_of = |id: &str| {
+        distinct
+            .iter()
+            .position(|d| *d == id)
+            .and_then(|at| outcomes.get(at))
+    };
     Ok(request
         .push
         .iter()
@@ -230,10 +245,12 @@ fn store_push(
                     reason: format!("这一户的变更过大（超过 {MAX_HOUSEHOLD_PUSH_BYTES} 字节），请联系镇便民服务中心"),
                 }
             } else {
-                match outcomes.next() {
+                match outcome_of(&doc.household_id) {
                     Some(ApplyOutcome::Applied { .. }) => AckStatus::Stored,
                     Some(ApplyOutcome::MissingDependencies { .. }) => AckStatus::MissingDependencies,
-                    Some(ApplyOutcome::Rejected { reason }) => AckStatus::Rejected { reason },
+                    Some(ApplyOutcome::Rejected { reason }) => AckStatus::Rejected {
+                        reason: reason.clone(),
+                    },
                     None => AckStatus::Rejected {
                         reason: "服务器未处理这一户".into(),
                     },
@@ -243,27 +260,52 @@ fn store_push(
         .collect())
 }
 
-/// Adds the snapshots the device asked for (households it could not store), if in its scope.
+/// The most households one request may ask for whole; more are ignored (the phone asks again).
+pub const MAX_WANTED_SNAPSHOTS: usize = 256;
+
+/// Adds the snapshots the device asked for (households it could not store), if in its scope,
+/// within what is left of the byte budget (at least one when nothing else was sent). Each is
+/// read after the journal page, so it holds every change of that page: the page's entry for the
+/// same household is dropped, and no household is named twice in one answer. Returns how many
+/// asked-for snapshots did not fit (they count as remaining, for another round).
 fn add_wanted_snapshots(
     store: &Store,
     request: &SyncRequest,
     response: &mut SyncResponse,
-) -> Result<usize, ExchangeError> {
-    let mut used = 0;
-    for id in &request.want_snapshots {
+    mut used: usize,
+    budget: usize,
+) -> Result<u64, ExchangeError> {
+    let mut wanted: Vec<&String> = request
+        .want_snapshots
+        .iter()
+        .take(MAX_WANTED_SNAPSHOTS)
+        .collect();
+    wanted.sort();
+    wanted.dedup();
+    let mut unserved = 0;
+    for id in wanted {
+        if response.snapshots.iter().any(|s| &s.household_id == id) {
+            continue;
+        }
         let in_scope = match store.household(id) {
             Ok(data) => request.scope.contains(&data.household.village_id),
             Err(CoreError::NotFound { .. }) => false,
             Err(err) => return Err(err.into()),
         };
-        if in_scope {
-            let bytes = store.export_snapshot(id)?;
-            used += bytes.len();
-            response.snapshots.push(Snapshot {
-                household_id: id.clone(),
-                bytes,
-            });
+        if !in_scope {
+            continue;
         }
+        let bytes = store.export_snapshot(id)?;
+        if used > 0 && used + bytes.len() > budget {
+            unserved += 1;
+            continue;
+        }
+        used += bytes.len();
+        response.changes.retain(|c| &c.household_id != id);
+        response.snapshots.push(Snapshot {
+            household_id: id.clone(),
+            bytes,
+        });
     }
-    Ok(used)
+    Ok(unserved)
 }

@@ -2,9 +2,12 @@
 //! a real server process on 127.0.0.1, phones as real store files, and syncing them.
 
 mod proxy;
+mod raw;
+pub mod scenario;
 mod tls;
 
 pub use proxy::LinkProxy;
+pub use raw::RawClient;
 pub use tls::{TestCa, TlsFront};
 
 use std::io::{BufRead, BufReader};

@@ -23,79 +23,17 @@ fn request(push: Vec<DocChanges>) -> SyncRequest {
 }
 
 /// A hand-made client with its own enrolled device ("forged-client").
-struct Http {
-    runtime: tokio::runtime::Runtime,
-    client: reqwest::Client,
-    url: String,
-    token: String,
-}
-
-impl Http {
-    /// Enrolls the device "forged-client" for `user_id` with a fresh code.
-    fn enroll(v: &Village, user_id: &str) -> Http {
-        let runtime = tokio::runtime::Runtime::new().unwrap();
-        let client = reqwest::Client::new();
-        let accounts = doorstep_sync_server::accounts::Accounts::open(&v.data).unwrap();
-        let code = accounts.issue_code(user_id, chrono::Utc::now()).unwrap();
-        let request = protocol::EnrollRequest {
-            code,
-            device: "forged-client".into(),
-            device_name: "伪造客户端".into(),
-        };
-        let url = v.server.url.clone();
-        let answer: protocol::EnrollResponse = runtime.block_on(async {
-            let response = client
-                .post(format!("{url}{}", protocol::ENROLL_PATH))
-                .body(serde_json::to_vec(&request).unwrap())
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(response.status(), 200);
-            serde_json::from_slice(&response.bytes().await.unwrap()).unwrap()
-        });
-        Http {
-            runtime,
-            client,
-            url,
-            token: answer.token,
-        }
-    }
-
-    fn post(&self, body: Vec<u8>) -> (u16, Vec<u8>) {
-        self.runtime.block_on(async {
-            let response = self
-                .client
-                .post(format!("{}{}", self.url, protocol::SYNC_PATH))
-                .bearer_auth(&self.token)
-                .body(body)
-                .send()
-                .await
-                .unwrap();
-            (
-                response.status().as_u16(),
-                response.bytes().await.unwrap().to_vec(),
-            )
-        })
-    }
-
-    fn get(&self, path: &str) -> (u16, String) {
-        self.runtime.block_on(async {
-            let response = self
-                .client
-                .get(format!("{}{path}", self.url))
-                .send()
-                .await
-                .unwrap();
-            (response.status().as_u16(), response.text().await.unwrap())
-        })
-    }
+fn forged_client(v: &Village, user_id: &str) -> doorstep_tests::RawClient {
+    let accounts = doorstep_sync_server::accounts::Accounts::open(&v.data).unwrap();
+    let code = accounts.issue_code(user_id, chrono::Utc::now()).unwrap();
+    doorstep_tests::RawClient::enroll(&v.server.url, &code, "forged-client", "伪造客户端").unwrap()
 }
 
 #[test]
 fn bad_bodies_get_clear_refusals_and_change_nothing() {
     let v = village();
     let data = &v.data;
-    let http = Http::enroll(&v, &person(&v.town, Role::Agent).id);
+    let http = forged_client(&v, &person(&v.town, Role::Agent).id);
     assert_eq!(http.get("/healthz"), (200, "ok".to_string()));
     let before = journal_shape(data);
     let text = |body: &[u8]| String::from_utf8_lossy(body).into_owned();

@@ -246,8 +246,11 @@ impl HouseholdDoc {
         Ok(out)
     }
 
-    /// Settles a conflict by writing the chosen value again, after every concurrent value
-    /// (automerge turns this into removing the other values).
+    /// Settles a conflict by writing the chosen value again, after every concurrent value. The
+    /// write is a real one, so that an edit made elsewhere at the same time conflicts with the
+    /// choice instead of silently replacing it: automerge turns a put of the value currently
+    /// shown into deletes of the others, so the field is first cleared, then written, in the
+    /// same change.
     pub fn resolve_conflict(
         &mut self,
         entity: EntityKind,
@@ -267,6 +270,7 @@ impl HouseholdDoc {
             .and_then(|(value, _)| value.into_scalar().ok())
             .ok_or(CoreError::ConflictGone)?;
         self.change(ctx, |this| {
+            this.doc.put(&obj, key.as_str(), ScalarValue::Null)?;
             this.doc.put(&obj, key.as_str(), chosen)?;
             Ok(())
         })

@@ -34,6 +34,10 @@ impl<'a> Fields<'a> {
         match self.map.get(key) {
             None | Some(Value::Scalar(ScalarValue::Null)) => Ok(None),
             Some(Value::Scalar(v)) => Ok(Some(v)),
+            Some(Value::Text(_)) => Err(invalid_doc(format!(
+                "字段 {key} 是可协同编辑的文本对象（Text），本系统只接受普通字符串值，\
+                 写入方须按同步协议文档的“文档格式”把文字写成字符串"
+            ))),
             Some(_) => Err(invalid_doc(format!("字段 {key} 应为值，实际为对象"))),
         }
     }

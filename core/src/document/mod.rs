@@ -122,6 +122,11 @@ impl HouseholdDoc {
         self.doc.get_heads()
     }
 
+    /// Whether the document has no changes at all.
+    pub fn is_empty(&mut self) -> bool {
+        self.doc.get_heads().is_empty()
+    }
+
     /// The whole document, compacted.
     pub fn save(&mut self) -> Vec<u8> {
         self.doc.save()

@@ -1,6 +1,8 @@
 //! Exchanging a household document's changes with other replicas: heads, changes since given
 //! heads, applying received changes or whole documents (many households in one transaction).
 
+use std::collections::HashMap;
+
 use automerge::ChangeHash;
 
 use super::persist::StoredDoc;
@@ -102,7 +104,9 @@ impl Store {
 
     /// Applies received changes for many households in one transaction. Each household is
     /// merged, checked against the schema and re-projected; a household whose changes are bad
-    /// is reported as rejected and left as it was, without blocking the others.
+    /// is reported as rejected and left as it was, without blocking the others. Returns one
+    /// outcome per household, in the order each first appears (a household listed twice is
+    /// merged once).
     pub fn apply_changes(&self, batch: Vec<IncomingChanges>) -> Result<Vec<ApplyOutcome>> {
         self.apply_changes_from("peer", batch)
     }
@@ -144,25 +148,44 @@ impl Store {
     ) -> Result<Vec<ApplyOutcome>> {
         let mut inner = self.lock();
         let merged = inner.merge_all(batch, guard)?;
-        inner.commit_docs(merged.to_commit, Origin::Remote(origin))?;
-        Ok(merged.outcomes.into_iter().map(|(_, o)| o).collect())
+        let failed = inner.commit_with(
+            merged.to_commit,
+            Origin::Remote(origin),
+            |_| Ok(()),
+            |_, _| Ok(()),
+        )?;
+        Ok(merged
+            .outcomes
+            .into_iter()
+            .map(
+                |(id, outcome)| match failed.iter().find(|(f, _)| *f == id) {
+                    Some((_, err)) => ApplyOutcome::Rejected {
+                        reason: err.to_string(),
+                    },
+                    None => outcome,
+                },
+            )
+            .collect())
     }
 }
 
 impl Inner {
-    /// Merges received data into each household's document, without committing. A changed
-    /// document waits to be committed, an unchanged one goes back to the cache, a refused one
-    /// is dropped (the stored copy is reloaded on next use).
+    /// Merges received data into each household's document, without committing. Several
+    /// entries for one household (a snapshot and changes, or changes listed twice) are merged
+    /// into one document, so each household is written once. A changed document waits to be
+    /// committed, an unchanged one goes back to the cache, a refused one is dropped (the stored
+    /// copy is reloaded on next use).
     pub(crate) fn merge_all(
         &mut self,
         batch: Vec<(String, Incoming)>,
         guard: Option<WriteGuard<'_>>,
     ) -> Result<Merged> {
+        let households = coalesce(batch);
         let mut merged = Merged {
             to_commit: Vec::new(),
-            outcomes: Vec::with_capacity(batch.len()),
+            outcomes: Vec::with_capacity(households.len()),
         };
-        for (id, incoming) in batch {
+        for (id, parts) in households {
             let (mut stored, before) = match self.take(&id)? {
                 Some(existing) => {
                     // Read only when a guard will compare before and after.
@@ -174,16 +197,20 @@ impl Inner {
                     None,
                 ),
             };
-            let changes = match incoming {
-                Incoming::Changes(changes) => changes,
-                Incoming::Document(mut doc) if stored.persisted_heads.is_empty() => {
-                    // A whole document for a household not here yet: keep it as it is.
-                    doc.set_actor(self.actor.clone());
-                    stored = StoredDoc::new(*doc);
-                    Vec::new()
+            let mut changes = Vec::new();
+            for part in parts {
+                match part {
+                    Incoming::Changes(more) => changes.extend(more),
+                    Incoming::Document(mut doc)
+                        if stored.persisted_heads.is_empty() && stored.doc.is_empty() =>
+                    {
+                        // A whole document for a household not here yet: keep it as it is.
+                        doc.set_actor(self.actor.clone());
+                        stored = StoredDoc::new(*doc);
+                    }
+                    Incoming::Document(mut doc) => changes.extend(doc.changes_since(&[])),
                 }
-                Incoming::Document(mut doc) => doc.changes_since(&[]),
-            };
+            }
             let outcome = merge(&mut stored, &id, &changes, before.as_ref(), guard);
             if outcome.is_applied() {
                 if stored.is_dirty() {
@@ -196,6 +223,23 @@ impl Inner {
         }
         Ok(merged)
     }
+}
+
+/// Groups received entries by household, in the order each household first appears; a
+/// household's parts keep their order.
+fn coalesce(batch: Vec<(String, Incoming)>) -> Vec<(String, Vec<Incoming>)> {
+    let mut index: HashMap<String, usize> = HashMap::new();
+    let mut out: Vec<(String, Vec<Incoming>)> = Vec::new();
+    for (id, part) in batch {
+        match index.get(&id) {
+            Some(&at) => out[at].1.push(part),
+            None => {
+                index.insert(id.clone(), out.len());
+                out.push((id, vec![part]));
+            }
+        }
+    }
+    out
 }
 
 /// Applies changes to one document and checks the result against the schema and the guard.
@@ -221,7 +265,7 @@ fn merge(
             missing: missing.iter().map(|h| h.to_string()).collect(),
         };
     }
-    if stored.persisted_heads.is_empty() && changes.is_empty() {
+    if stored.persisted_heads.is_empty() {
         new_changes = stored.doc.changes_since(&[]).len();
     }
     let checked = check(&stored.doc, household_id)

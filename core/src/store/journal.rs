@@ -2,6 +2,8 @@
 //! with its household, village and origin device. Devices pull by cursor (the last number they
 //! have), so a sync with nothing new is one indexed lookup, whatever the number of households.
 
+use std::collections::HashMap;
+
 use rusqlite::{Connection, params};
 
 use super::{IncomingChanges, Store};
@@ -27,7 +29,8 @@ pub(crate) fn append(
 /// A page of the journal for one device.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JournalPage {
-    /// Changes grouped by household, in journal order.
+    /// Changes grouped by household (each household once, in the order of its first entry),
+    /// each household's changes in journal order.
     pub changes: Vec<IncomingChanges>,
     /// The number of the last entry this page covers (the device's next cursor).
     pub cursor: u64,
@@ -76,6 +79,7 @@ impl Store {
             remaining: 0,
         };
         let mut used = 0usize;
+        let mut index: HashMap<String, usize> = HashMap::new();
         while let Some(row) = rows.next()? {
             let seq: i64 = row.get(0)?;
             let household_id: String = row.get(1)?;
@@ -89,12 +93,16 @@ impl Store {
                 continue;
             }
             used += bytes.len() + household_id.len();
-            match page.changes.last_mut() {
-                Some(last) if last.household_id == household_id => last.changes.push(bytes),
-                _ => page.changes.push(IncomingChanges {
-                    household_id,
-                    changes: vec![bytes],
-                }),
+            // One entry per household, however its rows interleave with others'.
+            match index.get(&household_id) {
+                Some(&at) => page.changes[at].changes.push(bytes),
+                None => {
+                    index.insert(household_id.clone(), page.changes.len());
+                    page.changes.push(IncomingChanges {
+                        household_id,
+                        changes: vec![bytes],
+                    });
+                }
             }
         }
         drop(rows);

@@ -513,47 +513,77 @@ impl Inner {
     /// them. On failure nothing is written and the documents are dropped from memory (the next
     /// read reloads them from disk).
     fn commit_docs(&mut self, docs: Vec<(String, StoredDoc)>, origin: Origin<'_>) -> Result<()> {
-        self.commit_with(docs, origin, |_| Ok(()))
+        let failed = self.commit_with(docs, origin, |_| Ok(()), |_, _| Ok(()))?;
+        match failed.into_iter().next() {
+            Some((_, err)) => Err(err),
+            None => Ok(()),
+        }
     }
 
-    /// Like [`Inner::commit_docs`], running `before` first in the same transaction.
+    /// Writes documents like [`Inner::commit_docs`], running `before` first and `after` last
+    /// in the same transaction. A local edit that cannot be written fails the whole
+    /// transaction. Received documents are written each in a savepoint of its own: one that
+    /// cannot be written is left as it was on disk and returned with the reason (and given to
+    /// `after`), and the others are committed.
     fn commit_with(
         &mut self,
-        mut docs: Vec<(String, StoredDoc)>,
+        docs: Vec<(String, StoredDoc)>,
         origin: Origin<'_>,
         before: impl FnOnce(&Connection) -> Result<()>,
-    ) -> Result<()> {
-        let tx = self.conn.transaction()?;
+        after: impl FnOnce(&Connection, &[(String, CoreError)]) -> Result<()>,
+    ) -> Result<Vec<(String, CoreError)>> {
+        let journal = self.journal;
+        let own = self.actor.to_hex_string();
+        let mut tx = self.conn.transaction()?;
         before(&tx)?;
-        for (id, stored) in &mut docs {
-            let (data, conflicts) = stored.doc.read_with_conflicts()?;
-            let new_changes = match origin {
-                Origin::Remote(_) if !self.journal => Vec::new(),
-                _ => stored.doc.changes_since(&stored.persisted_heads),
-            };
-            persist::save(&tx, id, stored)?;
-            projection::write(&tx, &data, conflicts.len())?;
-            // A journaled store is a server: it serves changes by journal number and keeps no
-            // sync state of its own. A device records what the server has acknowledged.
-            match (self.journal, origin) {
-                (true, Origin::Local) => {
-                    let own = self.actor.to_hex_string();
-                    journal::append(&tx, id, &data.household.village_id, &own, &new_changes)?
-                }
-                (true, Origin::Remote(device)) => {
-                    journal::append(&tx, id, &data.household.village_id, device, &new_changes)?
-                }
-                (false, Origin::Local) => sync_state::note_local(&tx, id, new_changes.len())?,
-                (false, Origin::Remote(_)) => {
-                    sync_state::note_remote(&tx, id, &stored.persisted_heads)?
-                }
+        let mut written = Vec::with_capacity(docs.len());
+        let mut failed = Vec::new();
+        for (id, mut stored) in docs {
+            let result = tx.savepoint().map_err(CoreError::from).and_then(|sp| {
+                write_doc(&sp, &id, &mut stored, origin, journal, &own)?;
+                sp.commit()?;
+                Ok(())
+            });
+            match (result, origin) {
+                (Ok(()), _) => written.push((id, stored)),
+                (Err(err), Origin::Remote(_)) => failed.push((id, err)),
+                (Err(err), Origin::Local) => return Err(err),
             }
         }
+        after(&tx, &failed)?;
         tx.commit()?;
-        for (id, stored) in docs {
+        for (id, stored) in written {
             self.cache.put(id, stored);
         }
-        Ok(())
+        Ok(failed)
+    }
+}
+
+/// Writes one document's new bytes, its query tables, and what it means for sync: a server
+/// journals the new changes, a device counts its own or notes what the server has.
+fn write_doc(
+    conn: &Connection,
+    id: &str,
+    stored: &mut StoredDoc,
+    origin: Origin<'_>,
+    journal: bool,
+    own_actor: &str,
+) -> Result<()> {
+    let (data, conflicts) = stored.doc.read_with_conflicts()?;
+    let new_changes = match origin {
+        Origin::Remote(_) if !journal => Vec::new(),
+        _ => stored.doc.changes_since(&stored.persisted_heads),
+    };
+    persist::save(conn, id, stored)?;
+    projection::write(conn, &data, conflicts.len())?;
+    // A journaled store is a server: it serves changes by journal number and keeps no sync
+    // state of its own. A device records what the server has acknowledged.
+    let village = &data.household.village_id;
+    match (journal, origin) {
+        (true, Origin::Local) => journal::append(conn, id, village, own_actor, &new_changes),
+        (true, Origin::Remote(device)) => journal::append(conn, id, village, device, &new_changes),
+        (false, Origin::Local) => sync_state::note_local(conn, id, new_changes.len()),
+        (false, Origin::Remote(_)) => sync_state::note_remote(conn, id, &stored.persisted_heads),
     }
 }
 

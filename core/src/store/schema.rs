@@ -3,7 +3,7 @@
 
 use rusqlite::Connection;
 
-use crate::error::Result;
+use crate::error::{CoreError, Result};
 
 /// One step of the schema.
 pub(crate) struct Migration {
@@ -127,6 +127,12 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         CREATE INDEX journal_village ON journal(village_id, seq);",
         rebuild_projections: false,
     },
+    Migration {
+        sql: "
+        ALTER TABLE sync_state ADD COLUMN failures INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE sync_state ADD COLUMN failure_reason TEXT;",
+        rebuild_projections: false,
+    },
 ];
 
 /// The meta key that marks the projections as needing a rebuild from the documents.
@@ -137,6 +143,12 @@ pub(crate) const PROJECTIONS_STALE: &str = "projections_stale";
 /// finishes leaves the mark for the next open.
 pub(crate) fn migrate(conn: &mut Connection, migrations: &[Migration]) -> Result<()> {
     let done = conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))?;
+    if done > migrations.len() as i64 {
+        return Err(CoreError::StoreTooNew {
+            found: done,
+            supported: migrations.len() as i64,
+        });
+    }
     for (index, migration) in migrations.iter().enumerate().skip(done.max(0) as usize) {
         let tx = conn.transaction()?;
         tx.execute_batch(migration.sql)?;

@@ -7,7 +7,7 @@ use automerge::ChangeHash;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::changes::Incoming;
+use super::changes::{ApplyOutcome, Incoming};
 use super::{Origin, Store};
 use crate::document::HouseholdDoc;
 use crate::error::{CoreError, Result};
@@ -19,6 +19,10 @@ const LAST_SUCCESS_KEY: &str = "sync_last_success";
 const LAST_ERROR_KEY: &str = "sync_last_error";
 const TOKEN_KEY: &str = "device_token";
 const BLOCKED_KEY: &str = "sync_blocked";
+
+/// After this many failures in a row to store what the server sent for a household, it is set
+/// aside: no longer asked for, shown in the sync status with the reason.
+pub const SET_ASIDE_AFTER: i64 = 2;
 
 /// A household with changes the server has not acknowledged, ready to push.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,6 +53,12 @@ pub enum HouseholdSyncState {
         /// The server's reason, in Chinese.
         reason: String,
     },
+    /// What the server sent for it could not be stored, twice; it no longer syncs until
+    /// asked again (`Store::retry_set_aside`).
+    SetAside {
+        /// Why it could not be stored, in Chinese.
+        reason: String,
+    },
 }
 
 /// What the app shows about sync.
@@ -63,6 +73,9 @@ pub struct SyncStatus {
     pub pending_households: u64,
     /// Households whose changes the server refused.
     pub rejected_households: u64,
+    /// Households set aside: what the server sent for them could not be stored, twice (see
+    /// `Store::set_aside_households` for the reasons).
+    pub set_aside_households: u64,
     /// The last sync error, in Chinese, if the last attempt failed.
     pub last_error: Option<String>,
     /// Why syncing is stopped until the device enrolls again (a revoked or unknown device).
@@ -184,14 +197,15 @@ impl Store {
     }
 
     /// Households whose whole document must be fetched again (received changes could not be
-    /// stored).
+    /// stored), except those set aside.
     pub fn households_needing_snapshot(&self) -> Result<Vec<String>> {
         let inner = self.lock();
         let mut stmt = inner.conn.prepare_cached(
-            "SELECT household_id FROM sync_state WHERE needs_snapshot = 1 ORDER BY household_id",
+            "SELECT household_id FROM sync_state WHERE needs_snapshot = 1 AND failures < ?1
+              ORDER BY household_id",
         )?;
         let ids = stmt
-            .query_map([], |r| r.get(0))?
+            .query_map([SET_ASIDE_AFTER], |r| r.get(0))?
             .collect::<Result<_, _>>()?;
         Ok(ids)
     }
@@ -224,7 +238,7 @@ impl Store {
         for s in response.snapshots {
             match HouseholdDoc::load(&s.bytes, automerge::ActorId::random()) {
                 Ok(doc) => batch.push((s.household_id, Incoming::Document(Box::new(doc)))),
-                Err(_) => unreadable.push(s.household_id),
+                Err(err) => unreadable.push((s.household_id, err.to_string())),
             }
         }
         let now = to_millis(self.clock.now());
@@ -234,7 +248,8 @@ impl Store {
         let position = serde_json::to_vec(&response.next).map_err(|e| CoreError::Storage {
             reason: e.to_string(),
         })?;
-        inner.commit_with(merged.to_commit, Origin::Remote("server"), |tx| {
+        let outcomes = merged.outcomes;
+        let acknowledge = |tx: &Connection| -> Result<()> {
             for push in pushed {
                 let Some(ack) = response.acks.iter().find(|a| a.household_id == push.household_id)
                 else {
@@ -265,27 +280,91 @@ impl Store {
                     }
                 }
             }
-            let received = merged.outcomes.iter().map(|(id, o)| (id, o.is_applied()));
-            for (id, applied_ok) in received.chain(unreadable.iter().map(|id| (id, false))) {
-                let needs_snapshot = !applied_ok;
-                if needs_snapshot {
-                    applied.deferred += 1;
-                } else {
-                    applied.received += 1;
+            Ok(())
+        };
+        let record_received = |tx: &Connection, failed: &[(String, CoreError)]| -> Result<()> {
+            let received = outcomes.iter().map(|(id, outcome)| {
+                let failure = match failed.iter().find(|(f, _)| f == id) {
+                    Some((_, err)) => Some(err.to_string()),
+                    None => match outcome {
+                        ApplyOutcome::Applied { .. } => None,
+                        ApplyOutcome::Rejected { reason } => Some(reason.clone()),
+                        ApplyOutcome::MissingDependencies { .. } => {
+                            Some("缺少之前的变更，需要重新下载整户档案".to_string())
+                        }
+                    },
+                };
+                (id, failure)
+            });
+            let unreadable = unreadable
+                .iter()
+                .map(|(id, reason)| (id, Some(format!("收到的整户档案无法读取：{reason}"))));
+            for (id, failure) in received.chain(unreadable) {
+                match failure {
+                    None => {
+                        applied.received += 1;
+                        tx.prepare_cached(
+                            "INSERT INTO sync_state (household_id, acked_heads) VALUES (?1, x'')
+                             ON CONFLICT (household_id) DO UPDATE
+                                SET needs_snapshot = 0, failures = 0, failure_reason = NULL",
+                        )?
+                        .execute([id])?;
+                    }
+                    Some(reason) => {
+                        applied.deferred += 1;
+                        tx.prepare_cached(
+                            "INSERT INTO sync_state (household_id, acked_heads, needs_snapshot, failures, failure_reason)
+                                  VALUES (?1, x'', 1, 1, ?2)
+                             ON CONFLICT (household_id) DO UPDATE
+                                SET needs_snapshot = 1, failures = failures + 1, failure_reason = ?2",
+                        )?
+                        .execute(params![id, reason])?;
+                    }
                 }
-                tx.prepare_cached(
-                    "INSERT INTO sync_state (household_id, acked_heads, needs_snapshot) VALUES (?1, x'', ?2)
-                     ON CONFLICT (household_id) DO UPDATE SET needs_snapshot = excluded.needs_snapshot",
-                )?
-                .execute(params![id, needs_snapshot])?;
             }
             set_meta(tx, POSITION_KEY, &position)?;
             set_meta(tx, LAST_SUCCESS_KEY, &now.to_be_bytes())?;
             tx.prepare_cached("DELETE FROM meta WHERE key = ?1")?
                 .execute([LAST_ERROR_KEY])?;
             Ok(())
-        })?;
+        };
+        inner.commit_with(
+            merged.to_commit,
+            Origin::Remote("server"),
+            acknowledge,
+            record_received,
+        )?;
         Ok(applied)
+    }
+
+    /// Households set aside: what the server sent for them failed to be stored
+    /// [`SET_ASIDE_AFTER`] times in a row, so they are no longer asked for and the others sync
+    /// on. Each with the reason.
+    pub fn set_aside_households(&self) -> Result<Vec<RejectedHousehold>> {
+        let inner = self.lock();
+        let mut stmt = inner.conn.prepare_cached(
+            "SELECT household_id, failure_reason FROM sync_state
+              WHERE failures >= ?1 ORDER BY household_id",
+        )?;
+        let rows = stmt
+            .query_map([SET_ASIDE_AFTER], |r| {
+                Ok(RejectedHousehold {
+                    household_id: r.get(0)?,
+                    reason: r.get::<_, Option<String>>(1)?.unwrap_or_default(),
+                })
+            })?
+            .collect::<Result<_, _>>()?;
+        Ok(rows)
+    }
+
+    /// Asks again for the households set aside (after an app update, say): the next sync
+    /// fetches each whole once more.
+    pub fn retry_set_aside(&self) -> Result<()> {
+        self.lock().conn.execute(
+            "UPDATE sync_state SET failures = 0 WHERE failures >= ?1",
+            [SET_ASIDE_AFTER],
+        )?;
+        Ok(())
     }
 
     /// Records why the last sync failed (shown to the agent until a sync succeeds).
@@ -317,13 +396,13 @@ impl Store {
     /// The sync status for the app.
     pub fn sync_status(&self) -> Result<SyncStatus> {
         let inner = self.lock();
-        let (pending_changes, pending_households, rejected): (i64, i64, i64) =
+        let (pending_changes, pending_households, rejected, set_aside): (i64, i64, i64, i64) =
             inner.conn.query_row(
                 "SELECT coalesce(sum(local_changes), 0), coalesce(sum(local_changes > 0), 0),
-                    coalesce(sum(rejected_reason IS NOT NULL), 0)
+                    coalesce(sum(rejected_reason IS NOT NULL), 0), coalesce(sum(failures >= ?1), 0)
                FROM sync_state",
-                [],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                [SET_ASIDE_AFTER],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
             )?;
         let last_success = get_meta(&inner.conn, LAST_SUCCESS_KEY)?
             .and_then(|b| <[u8; 8]>::try_from(b.as_slice()).ok())
@@ -338,6 +417,7 @@ impl Store {
             pending_changes: pending_changes.max(0) as u64,
             pending_households: pending_households.max(0) as u64,
             rejected_households: rejected.max(0) as u64,
+            set_aside_households: set_aside.max(0) as u64,
             last_error,
             blocked,
         })
@@ -346,16 +426,24 @@ impl Store {
     /// Where one household stands with the server.
     pub fn household_sync_state(&self, household_id: &str) -> Result<HouseholdSyncState> {
         let inner = self.lock();
-        let row: Option<(i64, Option<String>)> = inner
+        let row: Option<(i64, Option<String>, i64, Option<String>)> = inner
             .conn
             .prepare_cached(
-                "SELECT local_changes, rejected_reason FROM sync_state WHERE household_id = ?1",
+                "SELECT local_changes, rejected_reason, failures, failure_reason
+                   FROM sync_state WHERE household_id = ?1",
             )?
-            .query_row([household_id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .query_row([household_id], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })
             .optional()?;
         Ok(match row {
-            Some((_, Some(reason))) => HouseholdSyncState::Rejected { reason },
-            Some((n, None)) if n > 0 => HouseholdSyncState::Pending {
+            Some((_, _, failures, reason)) if failures >= SET_ASIDE_AFTER => {
+                HouseholdSyncState::SetAside {
+                    reason: reason.unwrap_or_default(),
+                }
+            }
+            Some((_, Some(reason), _, _)) => HouseholdSyncState::Rejected { reason },
+            Some((n, None, _, _)) if n > 0 => HouseholdSyncState::Pending {
                 local_changes: n as u64,
             },
             _ => HouseholdSyncState::Synced,

@@ -18,6 +18,8 @@ data class SyncUiState(
     val lastSuccess: Instant? = null,
     val pendingChanges: ULong = 0u,
     val rejectedHouseholds: ULong = 0u,
+    /** Households whose server data could not be stored twice; they sync no more until retried. */
+    val setAsideHouseholds: ULong = 0u,
     val lastError: String? = null,
     val blocked: String? = null,
     val result: String? = null,
@@ -26,6 +28,7 @@ data class SyncUiState(
     val statusLine: String
         get() = when {
             blocked != null -> "已停止同步：$blocked"
+            setAsideHouseholds > 0u -> "有 $setAsideHouseholds 户暂停同步：服务器发来的数据两次都无法保存，请联系镇便民服务中心"
             pendingChanges > 0u -> "有 $pendingChanges 条修改待同步"
             lastSuccess != null -> "已全部同步"
             else -> "还没有同步过"
@@ -80,6 +83,7 @@ class SyncViewModel(private val repo: DoorstepRepository, scope: CoroutineScope)
             lastSuccess = status.lastSuccess,
             pendingChanges = status.pendingChanges,
             rejectedHouseholds = status.rejectedHouseholds,
+            setAsideHouseholds = status.setAsideHouseholds,
             lastError = status.lastError,
             blocked = status.blocked,
         )

@@ -15,7 +15,7 @@ class SyncSchedulerTest {
         pending: ULong = 0u,
         lastSuccess: Instant? = now.minus(Duration.ofMinutes(5)),
         blocked: String? = null,
-    ) = SyncStatus(lastSuccess, pending, if (pending > 0u) 1u else 0u, 0u, null, blocked)
+    ) = SyncStatus(lastSuccess, pending, if (pending > 0u) 1u else 0u, 0u, 0u, null, blocked)
 
     @Test
     fun pendingChangesGoUpAsSoonAsThereIsANetwork() {

@@ -1,0 +1,523 @@
+//! Randomized schedules of phones and a server: the phones of two villages (two devices of one
+//! agent, the village heads, the other agent) and town hub staff on a phone of their own make
+//! random valid edits of every kind while offline, sync at random, have their stores closed and
+//! reopened, while the server process is killed (SIGKILL) and restarted. At the end, after
+//! quiet rounds of syncs, every edit made anywhere must be on every phone of its village,
+//! phones of one scope must hold identical documents and query tables, and no phone may hold a
+//! household outside its villages.
+//!
+//! A schedule is fully determined by its seed (the server's own randomness, such as ids it
+//! generates, does not change what the phones do).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use doorstep_core::demo::{DemoOptions, DemoTown};
+use doorstep_core::domain::catalogue::item;
+use doorstep_core::*;
+use rand::{Rng, RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use crate::{ServerProcess, enroll_phone, prepare_server_data, quick_config, sync_now};
+
+/// How a schedule runs.
+#[derive(Debug, Clone)]
+pub struct ScenarioOptions {
+    /// Random steps before the quiet rounds.
+    pub steps: usize,
+    /// Households per village in the generated town.
+    pub households_per_village: usize,
+    /// Chance per step that the server is killed and restarted.
+    pub restart_chance: f64,
+    /// Chance per step that a phone's store is closed and reopened.
+    pub reopen_chance: f64,
+}
+
+impl Default for ScenarioOptions {
+    fn default() -> Self {
+        ScenarioOptions {
+            steps: 60,
+            households_per_village: 4,
+            restart_chance: 0.05,
+            reopen_chance: 0.05,
+        }
+    }
+}
+
+/// What a schedule did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ScenarioReport {
+    /// Edits made on phones.
+    pub edits: usize,
+    /// Syncs run (each to completion).
+    pub syncs: usize,
+    /// Server kills and restarts.
+    pub restarts: usize,
+    /// Phone stores closed and reopened.
+    pub reopens: usize,
+    /// Records and job steps that had to be on every phone of their village at the end.
+    pub checked_facts: usize,
+}
+
+/// One phone in the schedule.
+struct Phone {
+    name: String,
+    path: PathBuf,
+    user: User,
+    villages: Vec<String>,
+    store: Arc<Store>,
+}
+
+/// A record or job step made somewhere, that must end up everywhere in its village.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Fact {
+    village: String,
+    household: String,
+    what: &'static str,
+    id: String,
+}
+
+/// The schedule's time, shared by every phone's store (it only moves forward).
+#[derive(Clone)]
+struct ScheduleClock(Arc<AtomicI64>);
+
+impl Clock for ScheduleClock {
+    fn now(&self) -> DateTime<Utc> {
+        DateTime::from_timestamp_millis(self.0.load(Ordering::Relaxed)).unwrap_or_default()
+    }
+}
+
+impl ScheduleClock {
+    fn advance(&self, minutes: i64) {
+        self.0.fetch_add(minutes * 60_000, Ordering::Relaxed);
+    }
+}
+
+struct World {
+    rng: ChaCha8Rng,
+    clock: ScheduleClock,
+    server: ServerProcess,
+    phones: Vec<Phone>,
+    facts: BTreeSet<Fact>,
+    report: ScenarioReport,
+}
+
+/// Runs the schedule of `seed` against the server executable `exe`, in a temporary folder.
+/// `Err` says what went wrong and at which step.
+pub fn run(exe: &Path, seed: u64, options: &ScenarioOptions) -> Result<ScenarioReport, String> {
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let data = dir.path().join("server");
+    let demo = DemoOptions {
+        seed,
+        villages: 2,
+        households_per_village: options.households_per_village,
+        jobs_per_household: 1.0,
+        ..DemoOptions::default()
+    };
+    let (town, state) = prepare_server_data(&data, &demo);
+    let server = ServerProcess::start(exe, &data);
+    let now = DateTime::parse_from_rfc3339("2026-11-20T02:00:00Z")
+        .expect("time")
+        .with_timezone(&Utc);
+    let clock = ScheduleClock(Arc::new(AtomicI64::new(now.timestamp_millis())));
+    let mut world = World {
+        rng: ChaCha8Rng::seed_from_u64(seed),
+        clock: clock.clone(),
+        server,
+        phones: Vec::new(),
+        facts: BTreeSet::new(),
+        report: ScenarioReport::default(),
+    };
+    let cast = [
+        ("agent-1a", "sanzhang-v01-agent"),
+        ("agent-1b", "sanzhang-v01-agent"),
+        ("head-1", "sanzhang-v01-head"),
+        ("agent-2", "sanzhang-v02-agent"),
+        ("head-2", "sanzhang-v02-head"),
+        ("town", "town-staff-1"),
+    ];
+    for (name, user_id) in cast {
+        let user = town_user(&town, user_id)?;
+        let path = dir.path().join(format!("{name}.db"));
+        let store = Arc::new(
+            Store::open_with_clock(&path, Arc::new(clock.clone())).map_err(|e| e.to_string())?,
+        );
+        store.sign_in(user.clone()).map_err(|e| e.to_string())?;
+        let answer = enroll_phone(&state.accounts, &world.server.url, &store, &user.id);
+        world.phones.push(Phone {
+            name: name.to_string(),
+            path,
+            user,
+            villages: answer.villages,
+            store,
+        });
+    }
+    drop(state);
+    for step in 0..options.steps {
+        world
+            .step(options)
+            .map_err(|e| format!("seed {seed}, step {step}: {e}"))?;
+    }
+    world
+        .settle()
+        .map_err(|e| format!("seed {seed}, quiet rounds: {e}"))?;
+    world
+        .check()
+        .map_err(|e| format!("seed {seed}, final check: {e}"))?;
+    Ok(world.report)
+}
+
+fn town_user(town: &DemoTown, id: &str) -> Result<User, String> {
+    town.users
+        .iter()
+        .find(|u| u.user.id == id)
+        .map(|u| u.user.clone())
+        .ok_or_else(|| format!("no user {id} in the demo town"))
+}
+
+impl World {
+    fn step(&mut self, options: &ScenarioOptions) -> Result<(), String> {
+        self.clock.advance(self.rng.random_range(1..240));
+        let roll: f64 = self.rng.random();
+        if roll < options.restart_chance {
+            self.server.restart();
+            self.report.restarts += 1;
+            return Ok(());
+        }
+        let phone = self.rng.random_range(0..self.phones.len());
+        if roll < options.restart_chance + options.reopen_chance {
+            return self.reopen(phone);
+        }
+        if roll < 0.35 {
+            return self.sync(phone);
+        }
+        self.edit(phone)
+    }
+
+    fn sync(&mut self, phone: usize) -> Result<(), String> {
+        let p = &self.phones[phone];
+        sync_now(&p.store, quick_config(&self.server.url))
+            .map_err(|e| format!("{} could not sync: {e}", p.name))?;
+        let status = p.store.sync_status().map_err(|e| e.to_string())?;
+        if status.rejected_households > 0 || status.set_aside_households > 0 {
+            return Err(format!(
+                "{}: households refused or set aside: {status:?}",
+                p.name
+            ));
+        }
+        self.report.syncs += 1;
+        Ok(())
+    }
+
+    fn reopen(&mut self, phone: usize) -> Result<(), String> {
+        let p = &mut self.phones[phone];
+        // What was committed is all a reopened store has, as after the app is killed.
+        p.store = Arc::new(
+            Store::open_with_clock(&p.path, Arc::new(self.clock.clone()))
+                .map_err(|e| format!("{} could not reopen: {e}", p.name))?,
+        );
+        self.report.reopens += 1;
+        Ok(())
+    }
+
+    /// One random valid edit on a phone, with the phone's clock at the schedule's time.
+    fn edit(&mut self, phone: usize) -> Result<(), String> {
+        let now = self.clock.now();
+        let p = &self.phones[phone];
+        let households = p.store.household_ids().map_err(|e| e.to_string())?;
+        if households.is_empty() {
+            return Ok(());
+        }
+        let hh = households[self.rng.random_range(0..households.len())].clone();
+        let data = p.store.household(&hh).map_err(|e| e.to_string())?;
+        let village = data.household.village_id.clone();
+        let member = data.members[self.rng.random_range(0..data.members.len())]
+            .id
+            .clone();
+        let store = Arc::clone(&p.store);
+        let role = p.user.role;
+        let who = p.name.clone();
+        let fail = |what: &str, e: CoreError| format!("{who}: {what} on {hh}: {e}");
+        let mut fact = |what: &'static str, id: String| {
+            self.facts.insert(Fact {
+                village: village.clone(),
+                household: hh.clone(),
+                what,
+                id,
+            });
+        };
+        match self.rng.random_range(0..100) {
+            0..20 => {
+                let record = VisitRecord::new(
+                    format!("走访{}", self.rng.random::<u16>()),
+                    VisitOutcome::Met,
+                );
+                let id = store
+                    .record_visit(&hh, None, record)
+                    .map_err(|e| fail("visit", e))?;
+                fact("visit", id);
+            }
+            20..35 => {
+                let number = format!("139{:08}", self.rng.random_range(0..100_000_000u32));
+                let patch = MemberPatch {
+                    phone: Some(number),
+                    ..MemberPatch::default()
+                };
+                store
+                    .update_member(&member, patch)
+                    .map_err(|e| fail("member", e))?;
+            }
+            35..45 => {
+                let line = NewLedgerLine {
+                    member_id: member.clone(),
+                    title: "降压药更换".into(),
+                    schedule: Schedule::EveryNDays {
+                        days: self.rng.random_range(7..60),
+                        first_due: NaiveDate::from_ymd_opt(2026, 12, 1).expect("date"),
+                    },
+                    urgency: Urgency::Amber,
+                    note: String::new(),
+                    visit_id: None,
+                };
+                let id = store.add_ledger_line(line).map_err(|e| fail("ledger", e))?;
+                fact("ledger", id);
+            }
+            45..50 => {
+                let new = NewMember {
+                    name: "王小明".into(),
+                    id_number: None,
+                    phone: None,
+                    gender: Some(Gender::Male),
+                    birth_date: None,
+                    relation: "孙子".into(),
+                    tags: vec![SpecialTag::LeftBehindChild],
+                };
+                let id = store
+                    .add_member(&hh, new)
+                    .map_err(|e| fail("add member", e))?;
+                fact("member", id);
+            }
+            50..60 if role != Role::TownStaff => {
+                let code = ["pension-certification", "social-security-card-application"]
+                    [self.rng.random_range(0..2)];
+                let item = item(code).map_err(|e| e.to_string())?;
+                let job = NewJob {
+                    member_id: member.clone(),
+                    item_code: code.into(),
+                    mode: item.modes[0],
+                    urgency: Urgency::Green,
+                    note: String::new(),
+                    visit_id: None,
+                };
+                let id = store.open_job(job).map_err(|e| fail("open job", e))?;
+                let first = store.job(&id).map_err(|e| fail("job", e))?.job.events[0]
+                    .id
+                    .clone();
+                fact("job", id);
+                fact("event", first);
+            }
+            60..90 => {
+                let Some(details) = pick(&mut self.rng, &data.jobs) else {
+                    return Ok(());
+                };
+                let job = details.job.id.clone();
+                let steps = store.possible_steps(&job).map_err(|e| fail("steps", e))?;
+                let step = if role == Role::TownStaff && !details.progress.conflicts.is_empty() {
+                    Some(JobStep::Reconcile {
+                        void_event_ids: details
+                            .progress
+                            .conflicts
+                            .iter()
+                            .map(|c| c.event_id.clone())
+                            .collect(),
+                        note: "电话核实".into(),
+                    })
+                } else {
+                    pick(&mut self.rng, &steps)
+                        .map(|kind| step_of(*kind, &details.progress, &details.job, now))
+                };
+                let Some(step) = step else {
+                    return Ok(());
+                };
+                let before = details.job.events.len();
+                store
+                    .take_step(&job, step, None)
+                    .map_err(|e| fail("step", e))?;
+                let after = store.job(&job).map_err(|e| fail("job", e))?.job.events;
+                let added = after
+                    .iter()
+                    .map(|e| e.id.clone())
+                    .filter(|id| !details.job.events.iter().any(|e| &e.id == id))
+                    .collect::<Vec<_>>();
+                if after.len() != before + 1 || added.len() != 1 {
+                    return Err(format!("{who}: a step on {job} did not add one event"));
+                }
+                fact("event", added[0].clone());
+            }
+            _ => {
+                let conflicts = store.conflicts(&hh).map_err(|e| fail("conflicts", e))?;
+                let Some(c) = pick(&mut self.rng, &conflicts) else {
+                    return Ok(());
+                };
+                let Some(value) = pick(&mut self.rng, &c.values) else {
+                    return Ok(());
+                };
+                store
+                    .resolve_conflict(&hh, c.entity, &c.entity_id, &c.field, &value.value_id)
+                    .map_err(|e| fail("resolve", e))?;
+            }
+        }
+        self.report.edits += 1;
+        Ok(())
+    }
+
+    /// Quiet rounds: every phone syncs, three times over, with the server up.
+    fn settle(&mut self) -> Result<(), String> {
+        for _ in 0..3 {
+            for phone in 0..self.phones.len() {
+                self.sync(phone)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn check(&mut self) -> Result<(), String> {
+        let mut by_scope: BTreeMap<Vec<String>, Vec<usize>> = BTreeMap::new();
+        for (i, p) in self.phones.iter().enumerate() {
+            by_scope.entry(p.villages.clone()).or_default().push(i);
+            let status = p.store.sync_status().map_err(|e| e.to_string())?;
+            if status.pending_changes > 0 || status.last_error.is_some() {
+                return Err(format!("{} did not settle: {status:?}", p.name));
+            }
+            for hh in p.store.household_ids().map_err(|e| e.to_string())? {
+                let data = p.store.household(&hh).map_err(|e| e.to_string())?;
+                if !p.villages.contains(&data.household.village_id) {
+                    return Err(format!("{} holds {hh} of another village", p.name));
+                }
+            }
+            for fact in self
+                .facts
+                .iter()
+                .filter(|f| p.villages.contains(&f.village))
+            {
+                if !has(&p.store, fact)? {
+                    return Err(format!("{} lacks {fact:?}", p.name));
+                }
+                self.report.checked_facts += 1;
+            }
+        }
+        for members in by_scope.values() {
+            let first = &self.phones[members[0]];
+            let tables = first.store.dump_query_tables().map_err(|e| e.to_string())?;
+            for &other in &members[1..] {
+                let p = &self.phones[other];
+                if p.store.dump_query_tables().map_err(|e| e.to_string())? != tables {
+                    return Err(format!("{} and {} differ", first.name, p.name));
+                }
+            }
+        }
+        // Households seen from two scopes (a village and the town) have the same heads.
+        let town = self
+            .phones
+            .iter()
+            .find(|p| p.user.role == Role::TownStaff)
+            .ok_or("no town phone")?;
+        for p in &self.phones {
+            for hh in p.store.household_ids().map_err(|e| e.to_string())? {
+                let (mine, theirs) = (p.store.heads(&hh), town.store.heads(&hh));
+                if mine.map_err(|e| e.to_string())? != theirs.map_err(|e| e.to_string())? {
+                    return Err(format!("{} and the town differ on {hh}", p.name));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Whether the phone holds what `fact` names.
+fn has(store: &Store, fact: &Fact) -> Result<bool, String> {
+    let data = match store.household(&fact.household) {
+        Ok(data) => data,
+        Err(CoreError::NotFound { .. }) => return Ok(false),
+        Err(e) => return Err(e.to_string()),
+    };
+    Ok(match fact.what {
+        "visit" => data.visits.iter().any(|v| v.id == fact.id),
+        "ledger" => data.ledger.iter().any(|l| l.id == fact.id),
+        "member" => data.members.iter().any(|m| m.id == fact.id),
+        "job" => data.jobs.iter().any(|j| j.job.id == fact.id),
+        _ => data
+            .jobs
+            .iter()
+            .any(|j| j.job.events.iter().any(|e| e.id == fact.id)),
+    })
+}
+
+fn pick<'a, T>(rng: &mut impl Rng, items: &'a [T]) -> Option<&'a T> {
+    if items.is_empty() {
+        None
+    } else {
+        Some(&items[rng.random_range(0..items.len())])
+    }
+}
+
+/// A step of `kind` with its fields filled as a person would.
+fn step_of(kind: JobStepKind, progress: &JobProgress, job: &Job, now: DateTime<Utc>) -> JobStep {
+    use JobStepKind as K;
+    let today = now.date_naive();
+    match kind {
+        K::Accept => {
+            let missing: Vec<String> = item(&job.item_code)
+                .map(|i| {
+                    i.materials
+                        .iter()
+                        .filter(|m| !m.key)
+                        .map(|m| m.name.clone())
+                        .collect()
+                })
+                .unwrap_or_default();
+            JobStep::Accept {
+                supplement_deadline: (!missing.is_empty()).then(|| today + Duration::days(7)),
+                missing_materials: missing,
+            }
+        }
+        K::Supplement => JobStep::Supplement {
+            materials: progress.missing_materials.clone(),
+        },
+        K::HandUp => JobStep::HandUp {
+            carrier: "王建国".into(),
+        },
+        K::TownAccept => JobStep::TownAccept,
+        K::Approve => JobStep::Approve,
+        K::Return => JobStep::Return {
+            reason: "材料不清晰".into(),
+        },
+        K::Reject => JobStep::Reject {
+            reason: "不符合条件".into(),
+        },
+        K::Complete => JobStep::Complete {
+            result: "已办结".into(),
+        },
+        K::SignOutParcel => JobStep::SignOutParcel,
+        K::Deliver => JobStep::Deliver {
+            signed_by: "本人".into(),
+        },
+        K::NobodyHome => JobStep::NobodyHome {
+            reschedule_to: today + Duration::days(2),
+        },
+        K::Rate => JobStep::Rate {
+            rating: Rating::Good,
+            comment: "满意".into(),
+        },
+        K::Close => JobStep::Close,
+        K::Cancel => JobStep::Cancel {
+            reason: "群众撤回".into(),
+        },
+        K::Inform | K::Reconcile => JobStep::Inform {
+            note: String::new(),
+        },
+    }
+}
