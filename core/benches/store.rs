@@ -5,8 +5,8 @@ use std::hint::black_box;
 use std::path::{Path, PathBuf};
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
-use doorstep_core::demo::{DemoOptions, DemoTown, generate};
 use doorstep_core::{IncomingChanges, Store, VisitOutcome, VisitRecord};
+use doorstep_demo::{DemoOptions, DemoTown, generate};
 
 /// A store file holding a generated town, signed in as the first village's agent.
 fn build_store(dir: &Path, name: &str, options: &DemoOptions) -> (PathBuf, DemoTown) {

@@ -30,7 +30,6 @@ fn options(key: Arc<dyn KeyProvider>) -> StoreOptions {
     StoreOptions {
         clock: Arc::new(FixedClock(at("2026-03-02T01:00:00Z"))),
         key: Some(key),
-        ..StoreOptions::default()
     }
 }
 

@@ -45,7 +45,7 @@ fn a_migrated_database_matches_a_fresh_one() {
         let conn = rusqlite::Connection::open(&old).unwrap();
         conn.execute_batch(
             "DROP TABLE households; DROP TABLE members; DROP TABLE ledger_lines;
-             DROP TABLE jobs; DROP TABLE visits; DROP TABLE sync_state; DROP TABLE journal;
+             DROP TABLE jobs; DROP TABLE visits; DROP TABLE sync_state;
              PRAGMA user_version = 1;",
         )
         .unwrap();
@@ -65,7 +65,7 @@ fn a_migrated_database_matches_a_fresh_one() {
         .unwrap()
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 4);
+    assert_eq!(version, 5);
 }
 
 #[test]

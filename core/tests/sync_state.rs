@@ -5,24 +5,29 @@
 mod common;
 
 use common::*;
-use doorstep_core::sync::protocol::{Ack, AckStatus, DocChanges, Position, SyncResponse};
+use doorstep_core::store::{IncomingSnapshot, PushOutcome, ReceivedRound};
 use doorstep_core::*;
 
-fn response(acks: Vec<Ack>, changes: Vec<DocChanges>, cursor: u64) -> SyncResponse {
-    SyncResponse {
-        acks,
+fn response(
+    outcomes: Vec<(String, PushOutcome)>,
+    changes: Vec<IncomingChanges>,
+    cursor: u64,
+) -> ReceivedRound {
+    ReceivedRound {
+        outcomes,
         changes,
         snapshots: vec![],
-        next: Position::Changes { cursor },
-        remaining: 0,
+        position: position(cursor),
     }
 }
 
-fn ack(household_id: &str, status: AckStatus) -> Ack {
-    Ack {
-        household_id: household_id.into(),
-        status,
-    }
+/// The position a round leaves (opaque to the store).
+fn position(cursor: u64) -> Vec<u8> {
+    format!("cursor {cursor}").into_bytes()
+}
+
+fn ack(household_id: &str, outcome: PushOutcome) -> (String, PushOutcome) {
+    (household_id.to_string(), outcome)
 }
 
 #[test]
@@ -35,13 +40,7 @@ fn acknowledgements_refusals_and_received_changes_are_committed_together() {
     );
     let (first, member) = elderly_household(&phone, "张桂兰", "13800138000");
     let (second, _) = elderly_household(&phone, "李秀英", "13912345678");
-    assert_eq!(
-        phone.sync_position().unwrap(),
-        Position::Snapshots {
-            base: None,
-            after: None
-        }
-    );
+    assert_eq!(phone.sync_position().unwrap(), None);
     let status = phone.sync_status().unwrap();
     assert_eq!((status.pending_households, status.pending_changes), (2, 4));
     assert!(status.last_success.is_none());
@@ -66,15 +65,15 @@ fn acknowledgements_refusals_and_received_changes_are_committed_together() {
             &pushes,
             response(
                 vec![
-                    ack(&first, AckStatus::Stored),
+                    ack(&first, PushOutcome::Stored),
                     ack(
                         &second,
-                        AckStatus::Rejected {
+                        PushOutcome::Rejected {
                             reason: "越权修改".into(),
                         },
                     ),
                 ],
-                vec![DocChanges {
+                vec![IncomingChanges {
                     household_id: first.clone(),
                     changes: incoming,
                 }],
@@ -97,10 +96,7 @@ fn acknowledgements_refusals_and_received_changes_are_committed_together() {
         }
     );
     assert_eq!(phone.heads(&first).unwrap(), other.heads(&first).unwrap());
-    assert_eq!(
-        phone.sync_position().unwrap(),
-        Position::Changes { cursor: 41 }
-    );
+    assert_eq!(phone.sync_position().unwrap(), Some(position(41)));
     let status = phone.sync_status().unwrap();
     assert_eq!(
         (status.pending_households, status.rejected_households),
@@ -127,11 +123,7 @@ fn acknowledgements_refusals_and_received_changes_are_committed_together() {
     phone
         .finish_round(
             &again,
-            response(
-                vec![ack(&first, AckStatus::MissingDependencies)],
-                vec![],
-                41,
-            ),
+            response(vec![ack(&first, PushOutcome::MissingHistory)], vec![], 41),
         )
         .unwrap();
     let whole = phone.pending_pushes(1 << 20).unwrap();
@@ -173,7 +165,7 @@ fn received_changes_that_cannot_be_stored_are_asked_for_whole() {
             &[],
             response(
                 vec![],
-                vec![DocChanges {
+                vec![IncomingChanges {
                     household_id: hh.clone(),
                     changes: all[1..].to_vec(),
                 }],
@@ -186,12 +178,9 @@ fn received_changes_that_cannot_be_stored_are_asked_for_whole() {
         phone.households_needing_snapshot().unwrap(),
         vec![hh.clone()]
     );
-    assert_eq!(
-        phone.sync_position().unwrap(),
-        Position::Changes { cursor: 9 }
-    );
+    assert_eq!(phone.sync_position().unwrap(), Some(position(9)));
     // The whole document arrives: stored, and no longer asked for.
-    let snapshot = doorstep_core::sync::protocol::Snapshot {
+    let snapshot = IncomingSnapshot {
         household_id: hh.clone(),
         bytes: source.export_snapshot(&hh).unwrap(),
     };
@@ -253,7 +242,7 @@ fn a_household_named_twice_in_one_answer_is_merged_once() {
         let (visit_one, changes_one) = visit_change(&one, &first, "一号走访");
         let (visit_two, changes_two) = visit_change(&two, &second, "二号走访");
         let (visit_three, changes_three) = visit_change(&three, &first, "三号走访");
-        let entry = |household: &str, changes| DocChanges {
+        let entry = |household: &str, changes| IncomingChanges {
             household_id: household.into(),
             changes,
         };
@@ -266,7 +255,7 @@ fn a_household_named_twice_in_one_answer_is_merged_once() {
             ],
             7,
         );
-        answer.snapshots.push(sync::protocol::Snapshot {
+        answer.snapshots.push(IncomingSnapshot {
             household_id: first.clone(),
             bytes: one.export_snapshot(&first).unwrap(),
         });
@@ -290,10 +279,7 @@ fn a_household_named_twice_in_one_answer_is_merged_once() {
             "{local_edits}"
         );
         assert_eq!(phone.household(&second).unwrap().visits[0].id, visit_two);
-        assert_eq!(
-            phone.sync_position().unwrap(),
-            Position::Changes { cursor: 7 }
-        );
+        assert_eq!(phone.sync_position().unwrap(), Some(position(7)));
         assert_eq!(phone.sync_status().unwrap().set_aside_households, 0);
     }
 }
@@ -322,7 +308,7 @@ fn a_household_that_cannot_be_stored_twice_is_set_aside() {
         .unwrap();
     let (_, changes_first) = visit_change(&other, &first, "走访一");
     let (visit_second, changes_second) = visit_change(&other, &second, "走访二");
-    let entry = |household: &str, changes| DocChanges {
+    let entry = |household: &str, changes| IncomingChanges {
         household_id: household.into(),
         changes,
     };
@@ -346,7 +332,7 @@ fn a_household_that_cannot_be_stored_twice_is_set_aside() {
 
     // The whole document fails the same way: set aside.
     let mut again = response(vec![], vec![], 4);
-    again.snapshots.push(sync::protocol::Snapshot {
+    again.snapshots.push(IncomingSnapshot {
         household_id: first.clone(),
         bytes: other.export_snapshot(&first).unwrap(),
     });
@@ -363,10 +349,7 @@ fn a_household_that_cannot_be_stored_twice_is_set_aside() {
         phone.household_sync_state(&first).unwrap(),
         HouseholdSyncState::SetAside { .. }
     ));
-    assert_eq!(
-        phone.sync_position().unwrap(),
-        Position::Changes { cursor: 4 }
-    );
+    assert_eq!(phone.sync_position().unwrap(), Some(position(4)));
 
     // Once the disk is fixed and the app retries, the next answer repairs it.
     rusqlite::Connection::open(&path)
@@ -379,7 +362,7 @@ fn a_household_that_cannot_be_stored_twice_is_set_aside() {
         vec![first.clone()]
     );
     let mut repair = response(vec![], vec![], 5);
-    repair.snapshots.push(sync::protocol::Snapshot {
+    repair.snapshots.push(IncomingSnapshot {
         household_id: first.clone(),
         bytes: other.export_snapshot(&first).unwrap(),
     });

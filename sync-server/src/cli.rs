@@ -9,9 +9,9 @@ use clap::{Parser, Subcommand};
 use doorstep_core::sync::{
     CancellationToken, ProgressListener, SyncConfig, SyncProgress, enroll, sync,
 };
-use doorstep_core::{Region, RegionTier, Role, Store, StoreOptions, User};
+use doorstep_core::{Region, RegionTier, Role, Store, User};
 
-use crate::accounts::Accounts;
+use crate::http::AppState;
 use crate::{demo, http};
 
 #[derive(Parser)]
@@ -28,18 +28,18 @@ enum Command {
         /// 监听地址。
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
-        /// 数据目录（一个 SQLite 文件，首次启动时创建）。
+        /// 数据位置：一个目录（其中的 SQLite 文件 server.db，首次启动时创建），或 PostgreSQL 地址 postgres://用户@主机:端口/数据库。
         #[arg(long, default_value = "./doorstep-data")]
-        data: PathBuf,
+        data: String,
     },
     /// 用演示乡镇启动同步服务器：生成村、户、台账和办件，几位代办员的离线修改已同步上来。
     Demo {
         /// 监听地址。
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
-        /// 数据目录。
+        /// 数据位置：目录（SQLite）或 postgres:// 地址。
         #[arg(long, default_value = "./doorstep-data")]
-        data: PathBuf,
+        data: String,
         /// 随机种子：相同的种子生成相同的乡镇。
         #[arg(long, default_value_t = 2025)]
         seed: u64,
@@ -58,9 +58,9 @@ enum Command {
     },
     /// 管理账户：地区、用户、登记码、设备和审计日志。
     Admin {
-        /// 数据目录。
+        /// 数据位置：目录（SQLite）或 postgres:// 地址。
         #[arg(long, default_value = "./doorstep-data")]
-        data: PathBuf,
+        data: String,
         #[command(subcommand)]
         command: AdminCommand,
     },
@@ -134,7 +134,30 @@ pub fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(Cli::parse())) {
+    // The database is opened before the async runtime runs and closed after it has stopped:
+    // PostgreSQL connections block while they open and close.
+    let mut opened = None;
+    let result = match Cli::parse().command {
+        Command::Serve { listen, data } => AppState::open(&data).and_then(|state| {
+            let serving = runtime.block_on(serve(listen, state.clone()));
+            opened = Some(state);
+            serving
+        }),
+        Command::Demo { listen, data, seed } => AppState::open(&data).and_then(|state| {
+            let serving = runtime.block_on(demo::run(listen, &data, state.clone(), seed));
+            opened = Some(state);
+            serving
+        }),
+        Command::SyncClient {
+            server,
+            code,
+            store,
+        } => runtime.block_on(sync_client(&server, code.as_deref(), &store)),
+        Command::Admin { data, command } => admin(&data, command),
+    };
+    drop(runtime);
+    drop(opened);
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             eprintln!("错误：{message}");
@@ -143,35 +166,10 @@ pub fn main() -> ExitCode {
     }
 }
 
-async fn run(cli: Cli) -> Result<(), String> {
-    match cli.command {
-        Command::Serve { listen, data } => serve(listen, open_server(&data)?).await,
-        Command::Demo { listen, data, seed } => demo::run(listen, &data, seed).await,
-        Command::SyncClient {
-            server,
-            code,
-            store,
-        } => sync_client(&server, code.as_deref(), &store).await,
-        Command::Admin { data, command } => admin(&data, command),
-    }
-}
-
-/// Opens the server's store and accounts in the data directory.
-pub fn open_server(data: &Path) -> Result<http::AppState, String> {
-    let store = open_server_store(data)?;
-    let accounts = Accounts::open(data).map_err(|e| e.to_string())?;
-    Ok(http::AppState {
-        store,
-        accounts: Arc::new(accounts),
-    })
-}
-
-fn admin(data: &Path, command: AdminCommand) -> Result<(), String> {
-    std::fs::create_dir_all(data)
-        .map_err(|e| format!("无法创建数据目录 {}：{e}", data.display()))?;
-    let accounts = Accounts::open(data).map_err(|e| e.to_string())?;
+fn admin(data: &str, command: AdminCommand) -> Result<(), String> {
+    let accounts = AppState::open(data)?.storage;
     let now = chrono::Utc::now();
-    let text = |e: crate::accounts::AccountError| e.to_string();
+    let text = |e: crate::storage::AccountError| e.to_string();
     match command {
         AdminCommand::AddRegion {
             id,
@@ -238,20 +236,6 @@ fn admin(data: &Path, command: AdminCommand) -> Result<(), String> {
         }
     }
     Ok(())
-}
-
-/// Opens (creating if needed) the server's journaled store in the data directory.
-pub fn open_server_store(data: &Path) -> Result<Arc<Store>, String> {
-    std::fs::create_dir_all(data)
-        .map_err(|e| format!("无法创建数据目录 {}：{e}", data.display()))?;
-    let path = data.join("server.db");
-    let options = StoreOptions {
-        journal: true,
-        ..StoreOptions::default()
-    };
-    Store::open_with(&path, options)
-        .map(Arc::new)
-        .map_err(|e| format!("无法打开 {}：{e}", path.display()))
 }
 
 /// Binds and serves until SIGTERM or Ctrl-C.

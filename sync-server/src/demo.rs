@@ -5,51 +5,56 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 
-use doorstep_core::demo::{DemoOptions, DemoTown, generate};
 use doorstep_core::sync::{CancellationToken, SyncConfig, enroll, sync};
 use doorstep_core::{
     FixedClock, JobState, JobStep, MemberPatch, Role, Store, VisitOutcome, VisitRecord,
 };
+use doorstep_demo::{DemoOptions, DemoTown, generate};
 
-use crate::accounts::Accounts;
-use crate::http;
+use crate::http::blocking;
+use crate::storage::Storage;
+use crate::{households, http};
 
-/// Starts the demo: fills the data directory on first use, serves, runs the simulated agents.
-pub async fn run(listen: SocketAddr, data: &Path, seed: u64) -> Result<(), String> {
-    let state = crate::cli::open_server(data)?;
+/// Writes a generated town into the server's database: its regions and people, then its
+/// households (journaled under `demo`).
+pub fn load_town(storage: &Storage, town: &DemoTown) -> Result<(), String> {
+    for region in &town.regions {
+        storage.put_region(region).map_err(|e| e.to_string())?;
+    }
+    for person in &town.users {
+        storage.put_user(&person.user).map_err(|e| e.to_string())?;
+    }
+    households::import(storage, &town.households, "demo").map_err(|e| e.to_string())
+}
+
+/// Starts the demo on the server's opened database (`data` names it): fills it on first
+/// use, serves, runs the simulated agents.
+pub async fn run(
+    listen: SocketAddr,
+    data: &str,
+    state: http::AppState,
+    seed: u64,
+) -> Result<(), String> {
     let options = DemoOptions {
         seed,
         ..DemoOptions::default()
     };
     let town = generate(&options).map_err(|e| e.to_string())?;
-    let fresh = state
-        .store
-        .household_ids()
-        .map_err(|e| e.to_string())?
-        .is_empty();
+    let storage = Arc::clone(&state.storage);
+    let fresh = blocking(move || storage.totals().map_err(|e| e.to_string()))
+        .await?
+        .households
+        == 0;
     if fresh {
         println!(
             "正在写入演示乡镇（种子 {seed}）：{} 户 …",
             town.households.len()
         );
-        for region in &town.regions {
-            state
-                .accounts
-                .put_region(region)
-                .map_err(|e| e.to_string())?;
-        }
-        for person in &town.users {
-            state
-                .accounts
-                .put_user(&person.user)
-                .map_err(|e| e.to_string())?;
-        }
-        state
-            .store
-            .import_documents_from("demo", town.households.clone())
-            .map_err(|e| e.to_string())?;
+        let storage = Arc::clone(&state.storage);
+        let written = town.clone();
+        blocking(move || load_town(&storage, &written)).await?;
     } else {
-        println!("数据目录 {} 已有数据，直接使用", data.display());
+        println!("数据 {data} 已有内容，直接使用");
     }
     let listener = tokio::net::TcpListener::bind(listen)
         .await
@@ -60,9 +65,14 @@ pub async fn run(listen: SocketAddr, data: &Path, seed: u64) -> Result<(), Strin
     );
     let server = tokio::spawn(http::serve(listener, state.clone()));
     if fresh {
-        simulate_agents(&town, &options, &data.join("phones"), &url, &state.accounts).await?;
+        let phones =
+            std::env::temp_dir().join(format!("doorstep-demo-phones-{}", std::process::id()));
+        simulate_agents(&town, &options, &phones, &url, &state.storage).await?;
+        let _ = std::fs::remove_dir_all(&phones);
     }
-    print_guide(&town, &state, &url, data)?;
+    let (guide_town, guide_state, guide_url, guide_data) =
+        (town.clone(), state.clone(), url.clone(), data.to_string());
+    blocking(move || print_guide(&guide_town, &guide_state, &guide_url, &guide_data)).await?;
     server
         .await
         .map_err(|e| e.to_string())?
@@ -76,7 +86,7 @@ async fn simulate_agents(
     options: &DemoOptions,
     phones: &Path,
     url: &str,
-    accounts: &Accounts,
+    storage: &Arc<Storage>,
 ) -> Result<(), String> {
     std::fs::create_dir_all(phones).map_err(|e| e.to_string())?;
     let today = options
@@ -97,9 +107,13 @@ async fn simulate_agents(
                 Store::open_with_clock(&path, Arc::new(FixedClock(today)))
                     .map_err(|e| e.to_string())?,
             );
-            let code = accounts
-                .issue_code(&person.user.id, chrono::Utc::now())
-                .map_err(|e| e.to_string())?;
+            let (codes, user_id) = (Arc::clone(storage), person.user.id.clone());
+            let code = blocking(move || {
+                codes
+                    .issue_code(&user_id, chrono::Utc::now())
+                    .map_err(|e| e.to_string())
+            })
+            .await?;
             let name = format!("{}的手机", person.user.name);
             enroll(Arc::clone(&phone), &config, &code, &name)
                 .await
@@ -201,20 +215,14 @@ fn print_guide(
     town: &DemoTown,
     state: &http::AppState,
     url: &str,
-    data: &Path,
+    data: &str,
 ) -> Result<(), String> {
-    let store = &state.store;
-    let households = store.household_ids().map_err(|e| e.to_string())?;
-    let conflicts: usize = households
-        .iter()
-        .map(|id| store.conflicts(id).map(|c| c.len()).unwrap_or(0))
-        .sum();
+    let totals = state.storage.totals().map_err(|e| e.to_string())?;
     println!();
     println!("家门口办 同步服务器（演示乡镇）已启动：{url}");
     println!(
-        "  数据目录：{}（{} 户，待镇中心处理的冲突字段 {conflicts} 个）",
-        data.display(),
-        households.len()
+        "  数据：{data}（{} 户，待镇中心处理的冲突字段 {} 个）",
+        totals.households, totals.conflicts
     );
     println!("  健康检查：curl {url}/healthz");
     println!("  各村：");
@@ -231,7 +239,7 @@ fn print_guide(
         .and_then(|v| town.user(Role::Agent, &v.id))
     {
         let code = state
-            .accounts
+            .storage
             .issue_code(&agent.user.id, chrono::Utc::now())
             .map_err(|e| e.to_string())?;
         println!(
@@ -242,8 +250,7 @@ fn print_guide(
             "    cargo run --release -p doorstep-sync-server -- sync-client --server {url} --code {code} --store ./phone.db"
         );
         println!(
-            "  之后再同步：去掉 --code 即可。新登记码：cargo run --release -p doorstep-sync-server -- admin --data {} issue-code --user {}",
-            data.display(),
+            "  之后再同步：去掉 --code 即可。新登记码：cargo run --release -p doorstep-sync-server -- admin --data {data} issue-code --user {}",
             agent.user.id
         );
     }

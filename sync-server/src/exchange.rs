@@ -1,23 +1,33 @@
-//! One sync exchange on the server: read the request, store the pushed changes durably, and
-//! answer with acknowledgements and what the device lacks, within its byte budget.
+//! One sync exchange on the server: read the request, store the pushed changes durably (each
+//! household checked with the core's rules, its audit row in the same transaction), and answer
+//! with acknowledgements and what the device lacks, within its byte budget, from one
+//! consistent read of the database.
 
-use automerge::Change;
-use doorstep_core::domain::access::check_write;
+use std::collections::BTreeMap;
+
+use automerge::{ActorId, Change};
+use chrono::{DateTime, Utc};
+use doorstep_core::access::check_write;
+use doorstep_core::document::Incoming;
 use doorstep_core::sync::protocol::{
     self, Ack, AckStatus, DocChanges, Position, ProtocolError, Snapshot, SyncRequest, SyncResponse,
 };
-use doorstep_core::{ApplyOutcome, CoreError, IncomingChanges, Store};
-
-use crate::accounts::Session;
+use doorstep_core::{ApplyOutcome, CoreError};
 use thiserror::Error;
+
+use crate::storage::documents::{self, StoredHousehold};
+use crate::storage::journal::{self, JournalEntry};
+use crate::storage::{Conn, Scope, Session, Storage, StorageError, accounts};
 
 /// The most bytes of changes and snapshots one response carries, whatever the device asks.
 pub const MAX_BUDGET: usize = 4 << 20;
 /// The most bytes of changes one household may push in one request; more is refused for that
 /// household (the others go on).
 pub const MAX_HOUSEHOLD_PUSH_BYTES: usize = 4 << 20;
+/// The most households one request may ask for whole; more are ignored (the phone asks again).
+pub const MAX_WANTED_SNAPSHOTS: usize = 256;
 /// Households listed per snapshot query.
-const SNAPSHOT_PAGE: u32 = 256;
+const SNAPSHOT_PAGE: i64 = 64;
 
 /// Why an exchange was refused or failed.
 #[derive(Debug, Error)]
@@ -38,9 +48,9 @@ pub enum ExchangeError {
     /// The token belongs to another device.
     #[error("登记令牌属于另一台设备，请在本机重新登记")]
     WrongDevice,
-    /// The server's store failed.
+    /// The server's storage failed.
     #[error("服务器存储出错：{0}")]
-    Store(#[from] CoreError),
+    Storage(#[from] StorageError),
 }
 
 impl ExchangeError {
@@ -50,133 +60,74 @@ impl ExchangeError {
             ExchangeError::Protocol(ProtocolError::TooLarge { .. }) => 413,
             ExchangeError::Protocol(_) | ExchangeError::UndecodableChange { .. } => 400,
             ExchangeError::WrongDevice => 401,
-            ExchangeError::Store(_) => 500,
+            ExchangeError::Storage(_) => 500,
         }
     }
 }
 
-/// What an exchange did, for the log and the audit trail.
+/// What an exchange did, for the log.
 #[derive(Debug, Default)]
 pub struct ExchangeSummary {
-    /// Households pushed and stored, with what was stored.
-    pub stored: Vec<(String, String)>,
-    /// Households pushed and refused, with the reason.
-    pub refused: Vec<(String, String)>,
+    /// Households pushed and stored.
+    pub stored: usize,
+    /// Households pushed and refused.
+    pub refused: usize,
     /// Households sent to the device (changes or snapshots).
-    pub sent: Vec<(String, String)>,
+    pub sent: usize,
 }
 
 /// Handles one request body from an authenticated device and returns the response body. The
 /// scope is the session's, whatever the request names; every pushed household is checked with
 /// the core's access rules before it is stored.
 pub fn handle(
-    store: &Store,
+    storage: &Storage,
     body: &[u8],
     session: &Session,
 ) -> Result<(Vec<u8>, ExchangeSummary), ExchangeError> {
-    let mut request: SyncRequest = protocol::decode(body)?;
+    let request: SyncRequest = protocol::decode(body)?;
     if request.device != session.device_id {
         return Err(ExchangeError::WrongDevice);
     }
-    request.scope = session.villages.clone();
     check_changes_decode(&request.push)?;
+    let now = Utc::now();
+    let acks = store_push(storage, &request, session, now)?;
     let mut summary = ExchangeSummary::default();
-    let acks = store_push(store, &request, session)?;
-    for (ack, push) in acks.iter().zip(&request.push) {
-        match &ack.status {
-            AckStatus::Rejected { reason } => summary
-                .refused
-                .push((ack.household_id.clone(), reason.clone())),
-            AckStatus::Stored => summary.stored.push((
-                ack.household_id.clone(),
-                format!("{} 条变更", push.changes.len()),
-            )),
+    for ack in &acks {
+        match ack.status {
+            AckStatus::Stored => summary.stored += 1,
+            AckStatus::Rejected { .. } => summary.refused += 1,
             AckStatus::MissingDependencies => {}
         }
     }
-    let budget = (request.budget as usize).clamp(1, MAX_BUDGET);
-    let mut response = SyncResponse {
-        acks,
-        changes: Vec::new(),
-        snapshots: Vec::new(),
-        next: request.position.clone(),
-        remaining: 0,
-    };
-    let mut used = 0;
-    match &request.position {
-        Position::Changes { cursor } => {
-            let page = store.journal_since(*cursor, &request.scope, &request.device, budget)?;
-            used = page
-                .changes
+    let mut response = storage.read(|conn| answer(conn, &request, &session.scope))?;
+    response.acks = acks;
+    let sent: Vec<(String, String)> = response
+        .changes
+        .iter()
+        .map(|c| {
+            let detail = format!("{} 条变更", c.changes.len());
+            (c.household_id.clone(), detail)
+        })
+        .chain(
+            response
+                .snapshots
                 .iter()
-                .flat_map(|c| &c.changes)
-                .map(Vec::len)
-                .sum();
-            response.changes = page
-                .changes
-                .into_iter()
-                .map(|c| DocChanges {
-                    household_id: c.household_id,
-                    changes: c.changes,
-                })
-                .collect();
-            response.next = Position::Changes {
-                cursor: page.cursor,
-            };
-            response.remaining = page.remaining;
-        }
-        Position::Snapshots { base, after } => {
-            let base = match base {
-                Some(b) => *b,
-                None => store.journal_head()?,
-            };
-            let mut last = after.clone();
-            'pages: loop {
-                let ids = store.households_in(&request.scope, last.as_deref(), SNAPSHOT_PAGE)?;
-                if ids.is_empty() {
-                    break;
-                }
-                for id in ids {
-                    let bytes = store.export_snapshot(&id)?;
-                    if used > 0 && used + bytes.len() > budget {
-                        break 'pages;
-                    }
-                    used += bytes.len();
-                    last = Some(id.clone());
-                    response.snapshots.push(Snapshot {
-                        household_id: id,
-                        bytes,
-                    });
-                }
-            }
-            let left = store.household_count(&request.scope, last.as_deref())?;
-            if left == 0 {
-                // Everything is here; what changed during the download comes as changes.
-                response.next = Position::Changes { cursor: base };
-                response.remaining = store.journal_count_after(base, &request.scope)?;
-            } else {
-                response.next = Position::Snapshots {
-                    base: Some(base),
-                    after: last,
-                };
-                response.remaining = left;
-            }
-        }
-    }
-    let unserved = add_wanted_snapshots(store, &request, &mut response, used, budget)?;
-    response.remaining += unserved;
-    summary.sent.extend(response.changes.iter().map(|c| {
-        (
-            c.household_id.clone(),
-            format!("{} 条变更", c.changes.len()),
+                .map(|s| (s.household_id.clone(), "整户快照".to_string())),
         )
-    }));
-    summary.sent.extend(
-        response
-            .snapshots
-            .iter()
-            .map(|s| (s.household_id.clone(), "整户快照".to_string())),
-    );
+        .collect();
+    summary.sent = sent.len();
+    if !sent.is_empty() {
+        storage.write(|conn| {
+            accounts::audit(
+                conn,
+                &session.user.id,
+                &session.device_id,
+                "read",
+                &sent,
+                now,
+            )
+        })?;
+    }
     Ok((protocol::encode(&response), summary))
 }
 
@@ -197,84 +148,292 @@ fn check_changes_decode(push: &[DocChanges]) -> Result<(), ExchangeError> {
     Ok(())
 }
 
-/// Stores the pushed households in one transaction, each checked with the access rules, and
-/// acknowledges each.
+/// The pushed changes of each household named, households in id order (the order rows are
+/// locked in, so that concurrent pushes never deadlock).
+fn by_household(push: &[DocChanges]) -> BTreeMap<&str, Vec<Vec<u8>>> {
+    let mut households: BTreeMap<&str, Vec<Vec<u8>>> = BTreeMap::new();
+    for doc in push {
+        households
+            .entry(&doc.household_id)
+            .or_default()
+            .extend(doc.changes.iter().cloned());
+    }
+    households
+}
+
+/// A household's changes stored, waiting for their journal numbers at the end of the
+/// transaction.
+struct Journaled {
+    household_id: String,
+    village_id: String,
+    changes: Vec<Vec<u8>>,
+}
+
+/// Stores the pushed households in one transaction, each checked with the access rules and
+/// written in a savepoint of its own, with an audit row for each; acknowledges each household
+/// named in the push.
 fn store_push(
-    store: &Store,
+    storage: &Storage,
     request: &SyncRequest,
     session: &Session,
+    now: DateTime<Utc>,
 ) -> Result<Vec<Ack>, ExchangeError> {
-    let size = |d: &DocChanges| d.changes.iter().map(Vec::len).sum::<usize>();
-    let batch: Vec<IncomingChanges> = request
-        .push
-        .iter()
-        .filter(|d| size(d) <= MAX_HOUSEHOLD_PUSH_BYTES)
-        .map(|d| IncomingChanges {
-            household_id: d.household_id.clone(),
-            changes: d.changes.clone(),
-        })
-        .collect();
-    let guard = |before: Option<&_>, after: &_| {
-        check_write(&session.user, &session.villages, before, after)
-    };
-    let outcomes = if batch.is_empty() {
-        Vec::new()
-    } else {
-        store.apply_changes_checked(&request.device, batch.clone(), &guard)?
-    };
-    // One outcome per distinct household, in the order each first appears in the batch.
-    let mut distinct: Vec<&str> = Vec::new();
-    for d in &batch {
-        if !distinct.contains(&d.household_id.as_str()) {
-            distinct.push(&d.household_id);
-        }
+    if request.push.is_empty() {
+        return Ok(Vec::new());
     }
-    let outcome_of = |id: &str| {
-        distinct
-            .iter()
-            .position(|d| *d == id)
-            .and_then(|at| outcomes.get(at))
-    };
+    let households = by_household(&request.push);
+    let statuses = storage.write(|conn| {
+        let mut statuses: BTreeMap<&str, AckStatus> = BTreeMap::new();
+        let mut journaled = Vec::new();
+        let (mut written, mut refused) = (Vec::new(), Vec::new());
+        for (&id, changes) in &households {
+            let size: usize = changes.iter().map(Vec::len).sum();
+            let status = if size > MAX_HOUSEHOLD_PUSH_BYTES {
+                AckStatus::Rejected {
+                    reason: format!(
+                        "这一户的变更过大（超过 {MAX_HOUSEHOLD_PUSH_BYTES} 字节），请联系镇便民服务中心"
+                    ),
+                }
+            } else {
+                let stored =
+                    conn.savepoint(|conn| store_household(conn, id, changes.clone(), session));
+                match stored {
+                    Ok(Some(entry)) => {
+                        journaled.push(entry);
+                        AckStatus::Stored
+                    }
+                    Ok(None) => AckStatus::Stored,
+                    Err(Refusal::Refused(status)) => status,
+                    Err(Refusal::Failed(StorageError::Core(err))) => AckStatus::Rejected {
+                        reason: err.to_string(),
+                    },
+                    Err(Refusal::Failed(err)) => return Err(err),
+                }
+            };
+            match &status {
+                AckStatus::Stored => {
+                    written.push((id.to_string(), format!("{} 条变更", changes.len())))
+                }
+                AckStatus::Rejected { reason } => refused.push((id.to_string(), reason.clone())),
+                AckStatus::MissingDependencies => {}
+            }
+            statuses.insert(id, status);
+        }
+        append_journal(conn, &session.scope, &session.device_id, &journaled)?;
+        let (user, device) = (&session.user.id, &session.device_id);
+        accounts::audit(conn, user, device, "write", &written, now)?;
+        accounts::audit(conn, user, device, "refused", &refused, now)?;
+        Ok(statuses)
+    })?;
     Ok(request
         .push
         .iter()
         .map(|doc| Ack {
             household_id: doc.household_id.clone(),
-            status: if size(doc) > MAX_HOUSEHOLD_PUSH_BYTES {
-                AckStatus::Rejected {
-                    reason: format!("这一户的变更过大（超过 {MAX_HOUSEHOLD_PUSH_BYTES} 字节），请联系镇便民服务中心"),
-                }
-            } else {
-                match outcome_of(&doc.household_id) {
-                    Some(ApplyOutcome::Applied { .. }) => AckStatus::Stored,
-                    Some(ApplyOutcome::MissingDependencies { .. }) => AckStatus::MissingDependencies,
-                    Some(ApplyOutcome::Rejected { reason }) => AckStatus::Rejected {
-                        reason: reason.clone(),
-                    },
-                    None => AckStatus::Rejected {
-                        reason: "服务器未处理这一户".into(),
-                    },
-                }
-            },
+            status: statuses
+                .get(doc.household_id.as_str())
+                .cloned()
+                .unwrap_or(AckStatus::MissingDependencies),
         })
         .collect())
 }
 
-/// The most households one request may ask for whole; more are ignored (the phone asks again).
-pub const MAX_WANTED_SNAPSHOTS: usize = 256;
+/// Why one household was not stored (what it wrote is rolled back either way).
+enum Refusal {
+    /// The household is refused (or waits for history), with what to answer.
+    Refused(AckStatus),
+    /// The storage failed.
+    Failed(StorageError),
+}
+
+impl From<StorageError> for Refusal {
+    fn from(err: StorageError) -> Refusal {
+        Refusal::Failed(err)
+    }
+}
+
+/// Merges one household's pushed changes into the server's copy, checks the result with the
+/// core's rules, and stores it; returns its new changes for the journal (`None` if it already
+/// had them all).
+fn store_household(
+    conn: &mut dyn Conn,
+    household_id: &str,
+    changes: Vec<Vec<u8>>,
+    session: &Session,
+) -> Result<Option<Journaled>, Refusal> {
+    // The server never writes changes of its own to a pushed household.
+    let actor = ActorId::random();
+    let (mut stored, before) = match documents::load(conn, household_id, actor.clone())? {
+        Some(stored) => {
+            // A copy the server cannot read is refused, never written over unchecked.
+            let before = stored.doc.read().map_err(|err| {
+                Refusal::Refused(AckStatus::Rejected {
+                    reason: format!("服务器上的本户档案无法读取，已拒收：{err}"),
+                })
+            })?;
+            (stored, Some(before))
+        }
+        None => (StoredHousehold::new(actor), None),
+    };
+    let (outcome, read) = stored
+        .doc
+        .receive(household_id, vec![Incoming::Changes(changes)]);
+    let (data, conflicts) = match (outcome, read) {
+        (ApplyOutcome::Applied { .. }, Some(read)) => read,
+        (ApplyOutcome::MissingDependencies { .. }, _) => {
+            return Err(Refusal::Refused(AckStatus::MissingDependencies));
+        }
+        (ApplyOutcome::Rejected { reason }, _) => {
+            return Err(Refusal::Refused(AckStatus::Rejected { reason }));
+        }
+        (ApplyOutcome::Applied { .. }, None) => {
+            return Err(Refusal::Failed(StorageError::Schema(
+                "合并后没有读出档案".into(),
+            )));
+        }
+    };
+    check_write(
+        &session.user,
+        &session.scope.villages,
+        before.as_ref(),
+        &data,
+    )
+    .map_err(|err: CoreError| {
+        Refusal::Refused(AckStatus::Rejected {
+            reason: err.to_string(),
+        })
+    })?;
+    let new_changes = stored.new_changes();
+    if new_changes.is_empty() && stored.is_stored() {
+        return Ok(None);
+    }
+    documents::save(conn, &mut stored, &data, conflicts)?;
+    Ok(Some(Journaled {
+        household_id: household_id.to_string(),
+        village_id: data.household.village_id,
+        changes: new_changes,
+    }))
+}
+
+/// Numbers the stored changes in each town's journal, towns in order, at the end of the
+/// transaction (so each town's counter is held only until the commit that follows).
+fn append_journal(
+    conn: &mut dyn Conn,
+    scope: &Scope,
+    origin: &str,
+    journaled: &[Journaled],
+) -> Result<(), StorageError> {
+    let mut by_town: BTreeMap<&str, Vec<JournalEntry<'_>>> = BTreeMap::new();
+    for household in journaled {
+        let town = scope
+            .town_of(&household.village_id)
+            .unwrap_or(&household.village_id);
+        let entries = by_town.entry(town).or_default();
+        for bytes in &household.changes {
+            entries.push(JournalEntry {
+                household_id: &household.household_id,
+                village_id: &household.village_id,
+                origin,
+                bytes,
+            });
+        }
+    }
+    for (town, entries) in by_town {
+        journal::append(conn, town, &entries)?;
+    }
+    Ok(())
+}
+
+/// What the device lacks, from one consistent read: journal entries after its cursors (or a
+/// page of snapshots for a new device), then the households it asked for whole.
+fn answer(
+    conn: &mut dyn Conn,
+    request: &SyncRequest,
+    scope: &Scope,
+) -> Result<SyncResponse, StorageError> {
+    let budget = (request.budget as usize).clamp(1, MAX_BUDGET);
+    let mut response = SyncResponse {
+        acks: Vec::new(),
+        changes: Vec::new(),
+        snapshots: Vec::new(),
+        next: request.position.clone(),
+        remaining: 0,
+    };
+    let mut used = 0;
+    match &request.position {
+        Position::Changes { cursors } => {
+            let page = journal::page(conn, scope, cursors, &request.device, budget)?;
+            used = page.bytes;
+            response.changes = page
+                .changes
+                .into_iter()
+                .map(|(household_id, changes)| DocChanges {
+                    household_id,
+                    changes,
+                })
+                .collect();
+            response.next = Position::Changes {
+                cursors: page.cursors,
+            };
+            response.remaining = page.remaining;
+        }
+        Position::Snapshots { base, after } => {
+            let base = match base {
+                Some(b) => b.clone(),
+                None => journal::heads(conn, scope)?,
+            };
+            let mut last = after.clone();
+            'pages: loop {
+                let ids = documents::ids_in(conn, &scope.villages, last.as_deref(), SNAPSHOT_PAGE)?;
+                if ids.is_empty() {
+                    break;
+                }
+                for id in ids {
+                    let Some(bytes) = documents::bytes(conn, &id)? else {
+                        continue;
+                    };
+                    if used > 0 && used + bytes.len() > budget {
+                        break 'pages;
+                    }
+                    used += bytes.len();
+                    last = Some(id.clone());
+                    response.snapshots.push(Snapshot {
+                        household_id: id,
+                        bytes,
+                    });
+                }
+            }
+            let left = documents::count_in(conn, &scope.villages, last.as_deref())?;
+            if left == 0 {
+                // Everything is here; what changed during the download comes as changes.
+                response.remaining = journal::count_scope_after(conn, scope, &base)?;
+                response.next = Position::Changes { cursors: base };
+            } else {
+                response.next = Position::Snapshots {
+                    base: Some(base),
+                    after: last,
+                };
+                response.remaining = left;
+            }
+        }
+    }
+    response.remaining += add_wanted_snapshots(conn, request, scope, &mut response, used, budget)?;
+    Ok(response)
+}
 
 /// Adds the snapshots the device asked for (households it could not store), if in its scope,
 /// within what is left of the byte budget (at least one when nothing else was sent). Each is
-/// read after the journal page, so it holds every change of that page: the page's entry for the
-/// same household is dropped, and no household is named twice in one answer. Returns how many
-/// asked-for snapshots did not fit (they count as remaining, for another round).
+/// read in the same transaction as the journal page, so it holds every change of that page:
+/// the page's entry for the same household is dropped, and no household is named twice in one
+/// answer. Returns how many asked-for snapshots did not fit (they count as remaining).
 fn add_wanted_snapshots(
-    store: &Store,
+    conn: &mut dyn Conn,
     request: &SyncRequest,
+    scope: &Scope,
     response: &mut SyncResponse,
     mut used: usize,
     budget: usize,
-) -> Result<u64, ExchangeError> {
+) -> Result<u64, StorageError> {
     let mut wanted: Vec<&String> = request
         .want_snapshots
         .iter()
@@ -287,15 +446,13 @@ fn add_wanted_snapshots(
         if response.snapshots.iter().any(|s| &s.household_id == id) {
             continue;
         }
-        let in_scope = match store.household(id) {
-            Ok(data) => request.scope.contains(&data.household.village_id),
-            Err(CoreError::NotFound { .. }) => false,
-            Err(err) => return Err(err.into()),
-        };
+        let in_scope = documents::village_of(conn, id)?.is_some_and(|v| scope.contains(&v));
         if !in_scope {
             continue;
         }
-        let bytes = store.export_snapshot(id)?;
+        let Some(bytes) = documents::bytes(conn, id)? else {
+            continue;
+        };
         if used > 0 && used + bytes.len() > budget {
             unserved += 1;
             continue;

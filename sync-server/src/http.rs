@@ -12,23 +12,39 @@ use axum::http::HeaderMap;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use doorstep_core::Store;
 use doorstep_core::sync::protocol::{
     CONTENT_TYPE, ENROLL_PATH, EnrollRequest, EnrollResponse, MAX_BODY_BYTES, SYNC_PATH,
 };
-
-use crate::accounts::{AccountError, Accounts, Session};
 use tokio::net::TcpListener;
 
 use crate::exchange;
+use crate::storage::{AccountError, Storage};
 
 /// What every handler shares.
 #[derive(Clone)]
 pub struct AppState {
-    /// The server's store (journaled).
-    pub store: Arc<Store>,
-    /// Users, devices and the audit log.
-    pub accounts: Arc<Accounts>,
+    /// The server's database.
+    pub storage: Arc<Storage>,
+}
+
+impl AppState {
+    /// Opens the server's database (a folder for SQLite, or a `postgres://` URL).
+    pub fn open(location: &str) -> Result<AppState, String> {
+        let storage =
+            Storage::open(location).map_err(|e| format!("无法打开数据 {location}：{e}"))?;
+        Ok(AppState {
+            storage: Arc::new(storage),
+        })
+    }
+}
+
+/// Runs blocking work (the database) off the async threads.
+pub async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, String> + Send + 'static,
+) -> Result<T, String> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| e.to_string())?
 }
 
 /// The routes.
@@ -53,21 +69,29 @@ fn text(status: StatusCode, message: impl Into<String>) -> Response {
     response
 }
 
-/// The session behind the request's bearer token, or the status and message to refuse with.
-fn session(state: &AppState, headers: &HeaderMap) -> Result<Session, (StatusCode, String)> {
+/// The request's bearer token, if it has the shape of one (64 hex digits).
+fn bearer(headers: &HeaderMap) -> Option<String> {
     let token = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or_default();
-    state.accounts.authenticate(token.trim()).map_err(|err| {
-        let status = match err {
-            AccountError::BadToken => StatusCode::UNAUTHORIZED,
-            _ => StatusCode::INTERNAL_SERVER_ERROR,
-        };
-        tracing::warn!(status = status.as_u16(), error = %err, "sync without a valid token");
-        (status, err.to_string())
-    })
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")?
+        .trim();
+    (token.len() == 64 && token.bytes().all(|b| b.is_ascii_hexdigit())).then(|| token.to_string())
+}
+
+/// The answer for a server fault: logged with its cause, told to the phone without it.
+fn internal(err: &dyn std::fmt::Display) -> Response {
+    tracing::error!(error = %err, "server fault");
+    text(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "服务器内部错误，数据未丢失，请稍后重试",
+    )
+}
+
+/// The answer for a token that is not (or no longer) a device's.
+fn unauthorized() -> Response {
+    text(StatusCode::UNAUTHORIZED, AccountError::BadToken.to_string())
 }
 
 async fn enroll(State(state): State<AppState>, body: Body) -> Response {
@@ -78,9 +102,9 @@ async fn enroll(State(state): State<AppState>, body: Body) -> Response {
         Ok(r) => r,
         Err(e) => return text(StatusCode::BAD_REQUEST, format!("登记请求格式不对：{e}")),
     };
-    let accounts = Arc::clone(&state.accounts);
+    let storage = Arc::clone(&state.storage);
     let result = tokio::task::spawn_blocking(move || {
-        accounts.enroll(
+        storage.enroll(
             &request.code,
             &request.device,
             &request.device_name,
@@ -94,7 +118,7 @@ async fn enroll(State(state): State<AppState>, body: Body) -> Response {
             let answer = EnrollResponse {
                 token,
                 user: session.user,
-                villages: session.villages,
+                villages: session.scope.villages,
             };
             (StatusCode::OK, axum::Json(answer)).into_response()
         }
@@ -103,19 +127,16 @@ async fn enroll(State(state): State<AppState>, body: Body) -> Response {
             text(StatusCode::UNAUTHORIZED, err.to_string())
         }
         Ok(Err(err @ AccountError::Invalid(_))) => text(StatusCode::BAD_REQUEST, err.to_string()),
-        Ok(Err(err)) => text(StatusCode::INTERNAL_SERVER_ERROR, err.to_string()),
-        Err(_) => text(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "服务器内部错误，请稍后重试",
-        ),
+        Ok(Err(err)) => internal(&err),
+        Err(err) => internal(&err),
     }
 }
 
 async fn sync(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
     let started = Instant::now();
-    let session = match session(&state, &headers) {
-        Ok(session) => session,
-        Err((status, message)) => return text(status, message),
+    let Some(token) = bearer(&headers) else {
+        tracing::warn!("sync without a token");
+        return unauthorized();
     };
     let bytes = match to_bytes(body, MAX_BODY_BYTES).await {
         Ok(bytes) => bytes,
@@ -131,32 +152,28 @@ async fn sync(State(state): State<AppState>, headers: HeaderMap, body: Body) -> 
         }
     };
     let received = bytes.len();
-    let (store, accounts) = (Arc::clone(&state.store), Arc::clone(&state.accounts));
+    let storage = Arc::clone(&state.storage);
+    // The device is looked up once its whole request has arrived, so a device revoked while
+    // it was uploading is refused.
     let result = tokio::task::spawn_blocking(move || {
-        let outcome = exchange::handle(&store, &bytes, &session);
-        if let Ok((_, summary)) = &outcome {
-            let now = chrono::Utc::now();
-            for (action, rows) in [
-                ("write", &summary.stored),
-                ("refused", &summary.refused),
-                ("read", &summary.sent),
-            ] {
-                accounts
-                    .audit(&session, action, rows, now)
-                    .map_err(|e| e.to_string())?;
-            }
-        }
-        Ok::<_, String>((outcome, session))
+        let session = storage.authenticate(&token)?;
+        let outcome = exchange::handle(&storage, &bytes, &session);
+        Ok::<_, AccountError>((outcome, session))
     })
     .await;
     match result {
+        Ok(Err(AccountError::BadToken)) => {
+            tracing::warn!("sync with an unknown or revoked token");
+            unauthorized()
+        }
+        Ok(Err(err)) => internal(&err),
         Ok(Ok((Ok((body, summary)), session))) => {
             tracing::info!(
                 user = %session.user.id,
                 device = %session.device_id,
-                stored = summary.stored.len(),
-                refused = summary.refused.len(),
-                sent = summary.sent.len(),
+                stored = summary.stored,
+                refused = summary.refused,
+                sent = summary.sent,
                 bytes_in = received,
                 bytes_out = body.len(),
                 ms = started.elapsed().as_millis() as u64,
@@ -170,23 +187,13 @@ async fn sync(State(state): State<AppState>, headers: HeaderMap, body: Body) -> 
         }
         Ok(Ok((Err(err), _))) => {
             let status = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::BAD_REQUEST);
+            if status.is_server_error() {
+                return internal(&err);
+            }
             tracing::warn!(status = status.as_u16(), error = %err, bytes_in = received, "sync refused");
             text(status, err.to_string())
         }
-        Ok(Err(audit)) => {
-            tracing::error!(error = %audit, "audit log failed");
-            text(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "服务器审计日志写入失败，请稍后重试",
-            )
-        }
-        Err(join) => {
-            tracing::error!(error = %join, "sync handler failed");
-            text(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "服务器内部错误，请稍后重试",
-            )
-        }
+        Err(join) => internal(&join),
     }
 }
 

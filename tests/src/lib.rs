@@ -15,36 +15,120 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 
-use doorstep_core::demo::{DemoOptions, DemoTown, generate};
-use doorstep_core::sync::protocol::EnrollResponse;
+use doorstep_core::sync::protocol::{DocChanges, EnrollResponse};
 use doorstep_core::sync::{CancellationToken, SyncConfig, SyncError, SyncReport, enroll, sync};
 use doorstep_core::{FixedClock, Store, User};
-use doorstep_sync_server::accounts::Accounts;
+use doorstep_demo::{DemoOptions, DemoTown, generate};
 use doorstep_sync_server::http::AppState;
+use doorstep_sync_server::storage::Storage;
 
-/// Writes a generated town into the data directory: its households into `server.db` (the
-/// server's journaled store) and its regions and people into `accounts.db`. Returns the town
-/// and the server's state (store and accounts).
-pub fn prepare_server_data(data: &Path, options: &DemoOptions) -> (DemoTown, AppState) {
+/// Writes a generated town into the server's database at `data` (a folder for SQLite or a
+/// `postgres://` URL): its regions, people and households. Returns the town and the server's
+/// state.
+pub fn prepare_server_data(data: &str, options: &DemoOptions) -> (DemoTown, AppState) {
     let town = generate(options).expect("demo town");
-    let state = doorstep_sync_server::cli::open_server(data).expect("server data");
-    for region in &town.regions {
-        state.accounts.put_region(region).expect("region");
-    }
-    for person in &town.users {
-        state.accounts.put_user(&person.user).expect("user");
-    }
-    state
-        .store
-        .import_documents_from("demo", town.households.clone())
-        .expect("import");
+    let state = AppState::open(data).expect("server data");
+    doorstep_sync_server::demo::load_town(&state.storage, &town).expect("load the town");
     (town, state)
 }
 
-/// Enrolls a phone over HTTP with a fresh code for `user_id` (issued in the data directory's
-/// accounts, as hub staff would).
+/// Where a test's server keeps its data: a fresh PostgreSQL database when
+/// `DOORSTEP_TEST_POSTGRES` names a PostgreSQL server (`postgres://user@127.0.0.1:PORT/postgres`,
+/// as `scripts/test.sh` sets it for its PostgreSQL run), else a folder in `dir` (SQLite).
+pub fn test_data(dir: &Path) -> String {
+    match std::env::var("DOORSTEP_TEST_POSTGRES") {
+        Ok(server) if !server.is_empty() => fresh_database(&server),
+        _ => dir.join("server").to_string_lossy().into_owned(),
+    }
+}
+
+/// Creates an empty database on the PostgreSQL server at `server` and returns its URL.
+fn fresh_database(server: &str) -> String {
+    let name = format!(
+        "doorstep_test_{}_{}",
+        std::process::id(),
+        rand::random::<u64>()
+    );
+    let mut admin = postgres::Client::connect(server, postgres::NoTls)
+        .unwrap_or_else(|e| panic!("cannot reach PostgreSQL at {server}: {e}"));
+    admin
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .expect("create a test database");
+    let (base, _) = server.rsplit_once('/').expect("a database in the URL");
+    format!("{base}/{name}")
+}
+
+/// The server's query tables as text, in the form of [`Store::dump_query_tables`] (rows in id
+/// order), read from its database (either backend): for checking that the server's tables
+/// agree with the phones'.
+pub fn server_tables(data: &str) -> String {
+    use doorstep_sync_server::storage::Value;
+    use rusqlite::types::ValueRef;
+    let storage = Storage::open(data).expect("server data");
+    let mut out = String::new();
+    for table in doorstep_core::projection::TABLES {
+        let mut rows = storage
+            .read(|conn| conn.query(&format!("SELECT * FROM {}", table.name), &[]))
+            .expect("read a table");
+        rows.sort_by(|a, b| format!("{:?}", a[0]).cmp(&format!("{:?}", b[0])));
+        out.push_str(&format!("## {}\n", table.name));
+        for row in rows {
+            let cells: Vec<String> = row
+                .iter()
+                .map(|v| match v {
+                    Value::Null => format!("{:?}", ValueRef::Null),
+                    Value::Int(i) => format!("{:?}", ValueRef::Integer(*i)),
+                    Value::Real(f) => format!("{:?}", ValueRef::Real(*f)),
+                    Value::Text(t) => format!("{:?}", ValueRef::Text(t.as_bytes())),
+                    Value::Blob(b) => format!("{:?}", ValueRef::Blob(b)),
+                })
+                .collect();
+            out.push_str(&cells.join("|"));
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// A core store holding copies of the server's household documents (read from its database),
+/// for comparing documents, conflicts and jobs with the phones'.
+pub fn server_mirror(data: &str, path: &Path) -> Store {
+    let storage = Storage::open(data).expect("server data");
+    let ids: Vec<String> = storage
+        .read(|conn| {
+            conn.query("SELECT household_id FROM documents", &[])?
+                .into_iter()
+                .map(|row| doorstep_sync_server::storage::Cols::of(row).take()?.text())
+                .collect()
+        })
+        .expect("household ids");
+    let docs = ids
+        .iter()
+        .map(|id| {
+            let bytes = storage
+                .household_document(id)
+                .expect("read")
+                .expect("stored");
+            doorstep_core::HouseholdDoc::load(&bytes, automerge::ActorId::random()).expect("load")
+        })
+        .collect();
+    let mirror = Store::open(path).expect("mirror store");
+    mirror.import_documents(docs).expect("import");
+    mirror
+}
+
+/// A phone's pending push as the protocol carries it.
+pub fn doc_changes(push: &doorstep_core::store::PendingPush) -> DocChanges {
+    DocChanges {
+        household_id: push.household_id.clone(),
+        changes: push.changes.clone(),
+    }
+}
+
+/// Enrolls a phone over HTTP with a fresh code for `user_id` (issued in the server's
+/// database, as hub staff would).
 pub fn enroll_phone(
-    accounts: &Accounts,
+    accounts: &Storage,
     url: &str,
     phone: &Arc<Store>,
     user_id: &str,
@@ -75,12 +159,13 @@ pub struct ServerProcess {
     /// Its base address, `http://127.0.0.1:PORT`.
     pub url: String,
     exe: PathBuf,
-    data: PathBuf,
+    data: String,
 }
 
 impl ServerProcess {
-    /// Starts `exe serve` on the data directory and waits until it listens.
-    pub fn start(exe: &Path, data: &Path) -> ServerProcess {
+    /// Starts `exe serve` on the data (a folder or a `postgres://` URL) and waits until it
+    /// listens.
+    pub fn start(exe: &Path, data: &str) -> ServerProcess {
         let mut child = Command::new(exe)
             .args(["serve", "--listen", "127.0.0.1:0", "--data"])
             .arg(data)
@@ -103,7 +188,7 @@ impl ServerProcess {
             child,
             url,
             exe: exe.to_path_buf(),
-            data: data.to_path_buf(),
+            data: data.to_string(),
         }
     }
 

@@ -15,9 +15,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use doorstep_core::demo::{DemoOptions, DemoTown};
 use doorstep_core::domain::catalogue::item;
 use doorstep_core::*;
+use doorstep_demo::{DemoOptions, DemoTown};
 use rand::{Rng, RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -109,7 +109,7 @@ struct World {
 /// `Err` says what went wrong and at which step.
 pub fn run(exe: &Path, seed: u64, options: &ScenarioOptions) -> Result<ScenarioReport, String> {
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
-    let data = dir.path().join("server");
+    let data = crate::test_data(dir.path());
     let demo = DemoOptions {
         seed,
         villages: 2,
@@ -146,7 +146,7 @@ pub fn run(exe: &Path, seed: u64, options: &ScenarioOptions) -> Result<ScenarioR
             Store::open_with_clock(&path, Arc::new(clock.clone())).map_err(|e| e.to_string())?,
         );
         store.sign_in(user.clone()).map_err(|e| e.to_string())?;
-        let answer = enroll_phone(&state.accounts, &world.server.url, &store, &user.id);
+        let answer = enroll_phone(&state.storage, &world.server.url, &store, &user.id);
         world.phones.push(Phone {
             name: name.to_string(),
             path,

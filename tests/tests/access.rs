@@ -10,12 +10,12 @@ use std::sync::Arc;
 use automerge::ReadDoc;
 use automerge::transaction::Transactable;
 use common::*;
-use doorstep_core::demo::DemoOptions;
 use doorstep_core::sync::protocol::{
     self, AckStatus, DocChanges, Position, SyncRequest, SyncResponse,
 };
 use doorstep_core::*;
-use doorstep_sync_server::accounts::Accounts;
+use doorstep_demo::DemoOptions;
+use doorstep_sync_server::storage::Storage;
 use doorstep_tests::{
     ServerProcess, enroll_phone, phone, prepare_server_data, quick_config, sync_now,
 };
@@ -24,16 +24,16 @@ const OTHER_VILLAGE: &str = "sanzhang-v02";
 
 struct Town {
     _dir: tempfile::TempDir,
-    data: std::path::PathBuf,
-    town: doorstep_core::demo::DemoTown,
+    data: String,
+    town: doorstep_demo::DemoTown,
     server: ServerProcess,
-    accounts: Arc<Accounts>,
+    accounts: Arc<Storage>,
     root: std::path::PathBuf,
 }
 
 fn two_villages() -> Town {
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("server");
+    let data = doorstep_tests::test_data(dir.path());
     let options = DemoOptions {
         villages: 2,
         households_per_village: 8,
@@ -48,7 +48,7 @@ fn two_villages() -> Town {
         data,
         town,
         server,
-        accounts: state.accounts,
+        accounts: state.storage,
         root,
     }
 }
@@ -68,10 +68,14 @@ impl Town {
         sync_now(p, quick_config(&self.server.url))
     }
 
-    /// The server's copy of a household, read from its file while it runs.
+    /// The server's copy of a household, read from its database while it runs.
     fn server_doc(&self, household: &str) -> automerge::AutoCommit {
-        let store = doorstep_sync_server::open_server_store(&self.data).unwrap();
-        automerge::AutoCommit::load(&store.export_snapshot(household).unwrap()).unwrap()
+        let bytes = self
+            .accounts
+            .household_document(household)
+            .unwrap()
+            .unwrap();
+        automerge::AutoCommit::load(&bytes).unwrap()
     }
 
     /// Posts a hand-made request with a device's token.
@@ -90,6 +94,17 @@ impl Town {
             )
         })
     }
+}
+
+/// Whether `needle` is in any file of the server's SQLite folder (a PostgreSQL database is not
+/// a folder here: nothing to search).
+fn stored_anywhere(data: &str, needle: &[u8]) -> bool {
+    let Ok(files) = std::fs::read_dir(data) else {
+        return false;
+    };
+    files.flatten().any(|f| {
+        std::fs::read(f.path()).is_ok_and(|bytes| bytes.windows(needle.len()).any(|w| w == needle))
+    })
 }
 
 #[test]
@@ -115,8 +130,7 @@ fn codes_are_single_use_expire_and_revoked_devices_stop_syncing() {
     assert_eq!(answer.villages, vec![VILLAGE.to_string()]);
     assert_eq!(answer.token.len(), 64, "256 bits, hex");
     // The server keeps only a hash of the token.
-    let raw = std::fs::read(t.data.join("accounts.db")).unwrap();
-    assert!(!raw.windows(64).any(|w| w == answer.token.as_bytes()));
+    assert!(!stored_anywhere(&t.data, answer.token.as_bytes()));
     // The code cannot be used again, nor an expired one.
     let other = phone(&t.root.join("q.db"), &agent, now());
     let again = rt.block_on(sync::enroll(
@@ -210,12 +224,9 @@ fn a_device_reads_only_its_villages() {
     // A hand-made request asking for the other village's data by every route.
     let token = p.device_token().unwrap().unwrap();
     for position in [
-        Position::Changes { cursor: 0 },
-        Position::Snapshots {
-            base: None,
-            after: None,
-        },
-        p.sync_position().unwrap(),
+        Position::Changes { cursors: vec![] },
+        Position::start(),
+        sync::position(&p).unwrap(),
     ] {
         let request = SyncRequest {
             device: p.device_actor(),
@@ -265,7 +276,7 @@ fn a_device_reads_only_its_villages() {
     let mut wrong = SyncRequest {
         device: "someone-else".into(),
         scope: vec![],
-        position: Position::Changes { cursor: 0 },
+        position: Position::Changes { cursors: vec![] },
         push: vec![],
         want_snapshots: vec![],
         budget: 1024,
@@ -429,13 +440,13 @@ fn forged_writes_are_refused_and_other_households_still_sync() {
         let request = SyncRequest {
             device: p.device_actor(),
             scope: vec![VILLAGE.into(), OTHER_VILLAGE.into()],
-            position: p.sync_position().unwrap(),
+            position: sync::position(&p).unwrap(),
             push: vec![
                 DocChanges {
                     household_id: household.clone(),
                     changes,
                 },
-                DocChanges::from(&honest),
+                doorstep_tests::doc_changes(&honest),
             ],
             want_snapshots: vec![],
             budget: 1024,

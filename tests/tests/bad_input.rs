@@ -15,7 +15,7 @@ fn request(push: Vec<DocChanges>) -> SyncRequest {
     SyncRequest {
         device: "forged-client".into(),
         scope: scope(),
-        position: Position::Changes { cursor: 0 },
+        position: Position::Changes { cursors: vec![] },
         push,
         want_snapshots: vec![],
         budget: 1 << 16,
@@ -24,7 +24,7 @@ fn request(push: Vec<DocChanges>) -> SyncRequest {
 
 /// A hand-made client with its own enrolled device ("forged-client").
 fn forged_client(v: &Village, user_id: &str) -> doorstep_tests::RawClient {
-    let accounts = doorstep_sync_server::accounts::Accounts::open(&v.data).unwrap();
+    let accounts = doorstep_sync_server::storage::Storage::open(&v.data).unwrap();
     let code = accounts.issue_code(user_id, chrono::Utc::now()).unwrap();
     doorstep_tests::RawClient::enroll(&v.server.url, &code, "forged-client", "伪造客户端").unwrap()
 }

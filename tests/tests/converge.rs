@@ -8,6 +8,8 @@ use std::sync::Arc;
 
 use common::*;
 use doorstep_core::*;
+use doorstep_sync_server::households;
+use doorstep_sync_server::storage::Storage;
 
 #[derive(Debug, Clone, Copy)]
 enum Turn {
@@ -95,25 +97,21 @@ fn run(order: &[Turn]) {
     )
     .unwrap();
 
+    // Hub staff edit the server's copy while it serves.
     let hub_edit = |v: &mut Village| {
-        v.server.terminate();
-        {
-            let store = doorstep_sync_server::open_server_store(&v.data).unwrap();
-            store.sign_in(person(&v.town, Role::TownStaff)).unwrap();
-            store
-                .update_member(&member, phone_patch("13655556666"))
-                .unwrap();
-            store
-                .update_household(
-                    &hh,
-                    HouseholdPatch {
-                        group_name: Some("一组".into()),
-                        ..HouseholdPatch::default()
-                    },
-                )
-                .unwrap();
-        }
-        v.server.restart();
+        let storage = Storage::open(&v.data).unwrap();
+        let staff = person(&v.town, Role::TownStaff);
+        households::edit(&storage, &staff, &hh, now(), |doc, ctx| {
+            doc.update_member(&member, &phone_patch("13655556666"), ctx)?;
+            doc.update_household(
+                &HouseholdPatch {
+                    group_name: Some("一组".into()),
+                    ..HouseholdPatch::default()
+                },
+                ctx,
+            )
+        })
+        .unwrap();
     };
     // The phone numbers still contested at the end: the hub's edit overrides the values it had
     // already received, and stands concurrently with the ones still on the phones.
@@ -154,7 +152,12 @@ fn run(order: &[Turn]) {
         v.server.terminate().success(),
         "SIGTERM stops the server cleanly"
     );
-    let hub = Arc::new(doorstep_sync_server::open_server_store(&v.data).unwrap());
+    let hub = doorstep_tests::server_mirror(&v.data, &v.dir.path().join("mirror.db"));
+    assert_eq!(
+        doorstep_tests::server_tables(&v.data),
+        a.dump_query_tables().unwrap(),
+        "the server's own tables agree, {order:?}"
+    );
 
     for id in a.household_ids().unwrap() {
         let expected = hub.household(&id).unwrap();

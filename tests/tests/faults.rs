@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::*;
-use doorstep_core::sync::protocol::{self, DocChanges, Position, SyncRequest, SyncResponse};
+use doorstep_core::sync::protocol::{self, Position, SyncRequest, SyncResponse};
 use doorstep_core::*;
 use doorstep_tests::{LinkProxy, quick_config, sync_now};
 
@@ -88,8 +88,8 @@ fn a_replayed_request_is_not_applied_twice() {
     let body = protocol::encode(&SyncRequest {
         device: a.device_actor(),
         scope: scope(),
-        position: a.sync_position().unwrap(),
-        push: pushes.iter().map(DocChanges::from).collect(),
+        position: sync::position(a).unwrap(),
+        push: pushes.iter().map(doorstep_tests::doc_changes).collect(),
         want_snapshots: vec![],
         budget: 1 << 20,
     });

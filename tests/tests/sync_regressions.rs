@@ -19,7 +19,7 @@ use doorstep_tests::RawClient;
 fn extra_phone(v: &Village, role: Role, name: &str) -> Arc<Store> {
     let user = person(&v.town, role);
     let phone = doorstep_tests::phone(&v.dir.path().join(name), &user, now());
-    let accounts = doorstep_sync_server::accounts::Accounts::open(&v.data).unwrap();
+    let accounts = doorstep_sync_server::storage::Storage::open(&v.data).unwrap();
     doorstep_tests::enroll_phone(&accounts, &v.server.url, &phone, &user.id);
     phone
 }
@@ -105,7 +105,7 @@ fn a_page_with_interleaved_households_syncs_whole() {
             .exchange(&SyncRequest {
                 device: raw.device.clone(),
                 scope: vec![],
-                position: Position::Changes { cursor: 0 },
+                position: Position::Changes { cursors: vec![] },
                 push: vec![],
                 want_snapshots: vec![h1.clone(), h2.clone(), h1.clone()],
                 budget: 1 << 20,
@@ -207,7 +207,7 @@ fn a_text_object_is_refused_with_the_documented_reason() {
         .exchange(&SyncRequest {
             device: raw.device.clone(),
             scope: vec![],
-            position: a.sync_position().unwrap(),
+            position: sync::position(&a).unwrap(),
             push: vec![DocChanges {
                 household_id: hh.clone(),
                 changes,

@@ -10,10 +10,10 @@ use serde::{Deserialize, Serialize};
 use super::fields::{self, Fields, put_opt_str};
 use super::{EditContext, HouseholdDoc};
 use crate::domain::catalogue::{self, ServiceMode};
-use crate::domain::job::{
-    Actor, Job, JobDetails, JobEvent, JobProgress, JobStep, Location, NewJob,
-};
+use crate::domain::job::{Job, JobDetails, NewJob};
 use crate::domain::ledger::Urgency;
+use crate::domain::progress::JobProgress;
+use crate::domain::step::{Actor, JobEvent, JobStep, Location};
 use crate::error::{Result, invalid_doc, not_found};
 use crate::time::{from_millis, to_millis};
 

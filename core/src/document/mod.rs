@@ -6,6 +6,7 @@ mod conflicts;
 mod fields;
 mod jobs;
 mod read;
+mod receive;
 
 use automerge::transaction::Transactable;
 use automerge::{ActorId, AutoCommit, Change, ChangeHash, ObjId, ObjType, ROOT, ReadDoc};
@@ -13,11 +14,12 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 pub use conflicts::{ConflictValue, EntityKind, FieldConflict};
 pub use read::HouseholdData;
+pub use receive::{ApplyOutcome, Incoming, group_by_household};
 
 use crate::domain::household::{Gender, HouseholdPatch, MemberPatch, NewHousehold, NewMember};
-use crate::domain::job::Location;
 use crate::domain::ledger::{NeedStatus, NewLedgerLine, Schedule};
 use crate::domain::region::User;
+use crate::domain::step::Location;
 use crate::domain::visit::VisitRecord;
 use crate::error::{CoreError, Result, invalid_doc, not_found};
 use crate::time::local_date;

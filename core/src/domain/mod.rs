@@ -2,11 +2,12 @@
 
 pub(crate) mod codes;
 
-pub mod access;
 pub mod catalogue;
 pub mod household;
 pub mod job;
 pub mod ledger;
+pub mod progress;
 pub mod region;
 pub mod rules;
+pub mod step;
 pub mod visit;

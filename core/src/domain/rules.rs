@@ -2,8 +2,8 @@
 //! before recording a step; the server checks every incoming change with the same function.
 
 use super::catalogue::ItemTier;
-use super::job::JobStepKind;
 use super::region::Role;
+use super::step::JobStepKind;
 use crate::error::{CoreError, Result};
 
 const VILLAGE: &[Role] = &[Role::Agent, Role::VillageHead];

@@ -4,7 +4,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::codes::code_enum;
-use super::job::Location;
+use super::step::Location;
 
 code_enum! {
     /// What happened at the door.

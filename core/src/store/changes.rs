@@ -1,14 +1,12 @@
 //! Exchanging a household document's changes with other replicas: heads, changes since given
 //! heads, applying received changes or whole documents (many households in one transaction).
 
-use std::collections::HashMap;
-
 use automerge::ChangeHash;
 
 use super::persist::StoredDoc;
 use super::{Inner, Origin, Store};
-use crate::document::{HouseholdData, HouseholdDoc};
-use crate::error::{Result, not_found};
+use crate::document::{ApplyOutcome, HouseholdDoc, Incoming, group_by_household};
+use crate::error::Result;
 
 /// Changes received for one household.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,51 +17,11 @@ pub struct IncomingChanges {
     pub changes: Vec<Vec<u8>>,
 }
 
-/// What became of one household's received changes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ApplyOutcome {
-    /// Merged and stored; `new_changes` of them were not here before (0 for a repeat).
-    Applied {
-        /// How many changes were new.
-        new_changes: usize,
-    },
-    /// Some changes depend on changes not received yet; nothing was stored for this household.
-    MissingDependencies {
-        /// Hashes (hex) of the changes still needed.
-        missing: Vec<String>,
-    },
-    /// The changes could not be decoded, or the merged document breaks the schema; nothing was
-    /// stored for this household.
-    Rejected {
-        /// Why, in Chinese.
-        reason: String,
-    },
-}
-
-impl ApplyOutcome {
-    /// Whether the household's data is now stored.
-    pub fn is_applied(&self) -> bool {
-        matches!(self, ApplyOutcome::Applied { .. })
-    }
-}
-
-/// A check of what received changes did to a household (before, if it was here, and after);
-/// an error refuses that household's changes. The sync server passes the access rules.
-pub type WriteGuard<'a> = &'a dyn Fn(Option<&HouseholdData>, &HouseholdData) -> Result<()>;
-
-/// What arrived for one household.
-pub(crate) enum Incoming {
-    /// Encoded changes.
-    Changes(Vec<Vec<u8>>),
-    /// A whole document.
-    Document(Box<HouseholdDoc>),
-}
-
 /// Received data for several households, merged but not yet committed.
 pub(crate) struct Merged {
     /// Changed documents to write.
     pub to_commit: Vec<(String, StoredDoc)>,
-    /// One outcome per household, in the order received.
+    /// One outcome per household, in the order each first appears.
     pub outcomes: Vec<(String, ApplyOutcome)>,
 }
 
@@ -78,28 +36,19 @@ impl Store {
         self.read_doc(household_id, |doc| Ok(doc.changes_since(heads)))
     }
 
-    /// The whole compacted document of a household (for a new device).
+    /// The whole compacted document of a household.
     pub fn export_snapshot(&self, household_id: &str) -> Result<Vec<u8>> {
         self.read_doc(household_id, |doc| Ok(doc.save()))
     }
 
-    /// Imports whole documents (a generated demo town) in one transaction: new households are
-    /// stored as they are, known ones are merged.
+    /// Imports whole documents (a generated demo town, a backup) in one transaction: new
+    /// households are stored as they are, known ones are merged.
     pub fn import_documents(&self, docs: Vec<HouseholdDoc>) -> Result<Vec<ApplyOutcome>> {
-        self.import_documents_from("import", docs)
-    }
-
-    /// Imports whole documents received from `origin` (a device id or a label).
-    pub fn import_documents_from(
-        &self,
-        origin: &str,
-        docs: Vec<HouseholdDoc>,
-    ) -> Result<Vec<ApplyOutcome>> {
         let batch = docs
             .into_iter()
             .map(|doc| Ok((doc.household_id()?, Incoming::Document(Box::new(doc)))))
             .collect::<Result<Vec<_>>>()?;
-        self.receive(origin, batch, None)
+        self.receive(batch)
     }
 
     /// Applies received changes for many households in one transaction. Each household is
@@ -108,52 +57,18 @@ impl Store {
     /// outcome per household, in the order each first appears (a household listed twice is
     /// merged once).
     pub fn apply_changes(&self, batch: Vec<IncomingChanges>) -> Result<Vec<ApplyOutcome>> {
-        self.apply_changes_from("peer", batch)
-    }
-
-    /// Applies received changes from `origin` (a device id). Journaled stores record the
-    /// origin with each change.
-    pub fn apply_changes_from(
-        &self,
-        origin: &str,
-        batch: Vec<IncomingChanges>,
-    ) -> Result<Vec<ApplyOutcome>> {
         let batch = batch
             .into_iter()
             .map(|c| (c.household_id, Incoming::Changes(c.changes)))
             .collect();
-        self.receive(origin, batch, None)
+        self.receive(batch)
     }
 
-    /// Like [`Store::apply_changes_from`], refusing each household whose changes `guard`
-    /// rejects: what a sync server does with a device's push.
-    pub fn apply_changes_checked(
-        &self,
-        origin: &str,
-        batch: Vec<IncomingChanges>,
-        guard: WriteGuard<'_>,
-    ) -> Result<Vec<ApplyOutcome>> {
-        let batch = batch
-            .into_iter()
-            .map(|c| (c.household_id, Incoming::Changes(c.changes)))
-            .collect();
-        self.receive(origin, batch, Some(guard))
-    }
-
-    fn receive(
-        &self,
-        origin: &str,
-        batch: Vec<(String, Incoming)>,
-        guard: Option<WriteGuard<'_>>,
-    ) -> Result<Vec<ApplyOutcome>> {
+    fn receive(&self, batch: Vec<(String, Incoming)>) -> Result<Vec<ApplyOutcome>> {
         let mut inner = self.lock();
-        let merged = inner.merge_all(batch, guard)?;
-        let failed = inner.commit_with(
-            merged.to_commit,
-            Origin::Remote(origin),
-            |_| Ok(()),
-            |_, _| Ok(()),
-        )?;
+        let merged = inner.merge_all(batch)?;
+        let failed =
+            inner.commit_with(merged.to_commit, Origin::Remote, |_| Ok(()), |_, _| Ok(()))?;
         Ok(merged
             .outcomes
             .into_iter()
@@ -175,44 +90,23 @@ impl Inner {
     /// into one document, so each household is written once. A changed document waits to be
     /// committed, an unchanged one goes back to the cache, a refused one is dropped (the stored
     /// copy is reloaded on next use).
-    pub(crate) fn merge_all(
-        &mut self,
-        batch: Vec<(String, Incoming)>,
-        guard: Option<WriteGuard<'_>>,
-    ) -> Result<Merged> {
-        let households = coalesce(batch);
+    pub(crate) fn merge_all(&mut self, batch: Vec<(String, Incoming)>) -> Result<Merged> {
+        let households = group_by_household(batch);
         let mut merged = Merged {
             to_commit: Vec::new(),
             outcomes: Vec::with_capacity(households.len()),
         };
         for (id, parts) in households {
-            let (mut stored, before) = match self.take(&id)? {
-                Some(existing) => {
-                    // Read only when a guard will compare before and after.
-                    let before = guard.and_then(|_| existing.doc.read().ok());
-                    (existing, before)
-                }
-                None => (
-                    StoredDoc::new(HouseholdDoc::empty(self.actor.clone())),
-                    None,
-                ),
+            let mut stored = match self.take(&id)? {
+                Some(existing) => existing,
+                None => StoredDoc::new(HouseholdDoc::empty(self.actor.clone())),
             };
-            let mut changes = Vec::new();
-            for part in parts {
-                match part {
-                    Incoming::Changes(more) => changes.extend(more),
-                    Incoming::Document(mut doc)
-                        if stored.persisted_heads.is_empty() && stored.doc.is_empty() =>
-                    {
-                        // A whole document for a household not here yet: keep it as it is.
-                        doc.set_actor(self.actor.clone());
-                        stored = StoredDoc::new(*doc);
-                    }
-                    Incoming::Document(mut doc) => changes.extend(doc.changes_since(&[])),
+            let (mut outcome, _) = stored.doc.receive(&id, parts);
+            if let ApplyOutcome::Applied { new_changes } = &mut outcome {
+                if stored.persisted_heads.is_empty() {
+                    // Not stored here before: every change is new.
+                    *new_changes = stored.doc.changes_since(&[]).len();
                 }
-            }
-            let outcome = merge(&mut stored, &id, &changes, before.as_ref(), guard);
-            if outcome.is_applied() {
                 if stored.is_dirty() {
                     merged.to_commit.push((id.clone(), stored));
                 } else {
@@ -222,68 +116,5 @@ impl Inner {
             merged.outcomes.push((id, outcome));
         }
         Ok(merged)
-    }
-}
-
-/// Groups received entries by household, in the order each household first appears; a
-/// household's parts keep their order.
-fn coalesce(batch: Vec<(String, Incoming)>) -> Vec<(String, Vec<Incoming>)> {
-    let mut index: HashMap<String, usize> = HashMap::new();
-    let mut out: Vec<(String, Vec<Incoming>)> = Vec::new();
-    for (id, part) in batch {
-        match index.get(&id) {
-            Some(&at) => out[at].1.push(part),
-            None => {
-                index.insert(id.clone(), out.len());
-                out.push((id, vec![part]));
-            }
-        }
-    }
-    out
-}
-
-/// Applies changes to one document and checks the result against the schema and the guard.
-/// A document that is not on disk yet counts all its changes as new.
-fn merge(
-    stored: &mut StoredDoc,
-    household_id: &str,
-    changes: &[Vec<u8>],
-    before: Option<&HouseholdData>,
-    guard: Option<WriteGuard<'_>>,
-) -> ApplyOutcome {
-    let mut new_changes = match stored.doc.apply_changes(changes) {
-        Ok(n) => n,
-        Err(err) => {
-            return ApplyOutcome::Rejected {
-                reason: err.to_string(),
-            };
-        }
-    };
-    let missing = stored.doc.missing_deps();
-    if !missing.is_empty() {
-        return ApplyOutcome::MissingDependencies {
-            missing: missing.iter().map(|h| h.to_string()).collect(),
-        };
-    }
-    if stored.persisted_heads.is_empty() {
-        new_changes = stored.doc.changes_since(&[]).len();
-    }
-    let checked = check(&stored.doc, household_id)
-        .and_then(|after| guard.map_or(Ok(()), |guard| guard(before, &after)));
-    match checked {
-        Ok(()) => ApplyOutcome::Applied { new_changes },
-        Err(err) => ApplyOutcome::Rejected {
-            reason: err.to_string(),
-        },
-    }
-}
-
-/// Reads a document under the schema, checking it is the household it is filed under.
-fn check(doc: &HouseholdDoc, household_id: &str) -> Result<HouseholdData> {
-    let data = doc.read()?;
-    if data.household.id == household_id {
-        Ok(data)
-    } else {
-        Err(not_found("户", household_id))
     }
 }

@@ -3,7 +3,6 @@
 //! and the query tables in one transaction, so a crash at any point leaves both consistent.
 
 mod changes;
-mod journal;
 mod persist;
 mod projection;
 mod queries;
@@ -19,19 +18,21 @@ use chrono::NaiveDate;
 use lru::LruCache;
 use rusqlite::{Connection, OptionalExtension};
 
-pub use changes::{ApplyOutcome, IncomingChanges, WriteGuard};
-pub use journal::JournalPage;
+pub use changes::IncomingChanges;
 pub use queries::{Figures, ItemCount, JobSummary, RosterEntry, SearchHit, WorkItem, WorkKind};
 pub use sync_state::{
-    HouseholdSyncState, PendingPush, RejectedHousehold, RoundApplied, SyncStatus,
+    HouseholdSyncState, IncomingSnapshot, PendingPush, PushOutcome, ReceivedRound,
+    RejectedHousehold, RoundApplied, SET_ASIDE_AFTER, SyncStatus,
 };
 
 use crate::document::{EditContext, EntityKind, FieldConflict, HouseholdData, HouseholdDoc};
 use crate::domain::catalogue::item;
 use crate::domain::household::{HouseholdPatch, MemberPatch, NewHousehold, NewMember};
-use crate::domain::job::{JobDetails, JobProgress, JobStep, JobStepKind, Location, NewJob};
+use crate::domain::job::{JobDetails, NewJob};
 use crate::domain::ledger::{NeedStatus, NewLedgerLine};
+use crate::domain::progress::JobProgress;
 use crate::domain::region::User;
+use crate::domain::step::{JobStep, JobStepKind, Location};
 use crate::domain::visit::VisitRecord;
 use crate::error::{CoreError, Result, not_found};
 use crate::ids::new_id;
@@ -45,9 +46,6 @@ const CACHED_DOCUMENTS: usize = 256;
 pub struct Store {
     inner: Mutex<Inner>,
     clock: Arc<dyn Clock>,
-    /// Held for the whole of a sync or an enrolment, so that a background sync and one the
-    /// agent starts take turns instead of sending the same changes twice.
-    pub(crate) exchange: tokio::sync::Mutex<()>,
 }
 
 struct Inner {
@@ -55,7 +53,6 @@ struct Inner {
     actor: ActorId,
     user: Option<User>,
     cache: LruCache<String, StoredDoc>,
-    journal: bool,
 }
 
 /// Supplies the key of the encrypted store each time it opens. The app shell implements it
@@ -71,9 +68,6 @@ pub trait KeyProvider: Send + Sync {
 pub struct StoreOptions {
     /// Where time comes from (the device clock in the app).
     pub clock: Arc<dyn Clock>,
-    /// Keep a journal of every change with a sequence number, for a sync server to serve
-    /// changes by cursor. Phones leave it off.
-    pub journal: bool,
     /// The key of an encrypted store (SQLCipher); `None` for a plain SQLite file.
     pub key: Option<Arc<dyn KeyProvider>>,
 }
@@ -82,7 +76,6 @@ impl Default for StoreOptions {
     fn default() -> Self {
         StoreOptions {
             clock: Arc::new(SystemClock),
-            journal: false,
             key: None,
         }
     }
@@ -118,11 +111,11 @@ fn unlock(conn: &Connection, key: Option<&Arc<dyn KeyProvider>>) -> Result<()> {
 
 /// Where changes being committed come from.
 #[derive(Debug, Clone, Copy)]
-pub(crate) enum Origin<'a> {
+pub(crate) enum Origin {
     /// Made on this store (by its signed-in user).
     Local,
-    /// Received from another replica (a device id, or a label such as `demo`).
-    Remote(&'a str),
+    /// Received from another replica.
+    Remote,
 }
 
 impl Store {
@@ -165,10 +158,8 @@ impl Store {
                 actor,
                 user,
                 cache: LruCache::new(NonZeroUsize::new(CACHED_DOCUMENTS).expect("non-zero")),
-                journal: options.journal,
             }),
             clock: options.clock,
-            exchange: tokio::sync::Mutex::new(()),
         };
         let stale = store
             .lock()
@@ -428,7 +419,7 @@ impl Store {
     pub fn dump_query_tables(&self) -> Result<String> {
         let inner = self.lock();
         let mut out = String::new();
-        for table in projection::TABLES {
+        for table in crate::projection::TABLES.map(|t| t.name) {
             let mut stmt = inner
                 .conn
                 .prepare(&format!("SELECT * FROM {table} ORDER BY id"))?;
@@ -453,8 +444,8 @@ impl Store {
         let ids = persist::household_ids(&inner.conn)?;
         let actor = inner.actor.clone();
         let tx = inner.conn.transaction()?;
-        for table in projection::TABLES {
-            tx.execute(&format!("DELETE FROM {table}"), [])?;
+        for table in crate::projection::TABLES {
+            tx.execute(&format!("DELETE FROM {}", table.name), [])?;
         }
         for batch in ids.chunks(REBUILD_BATCH) {
             let bytes = batch
@@ -512,7 +503,7 @@ impl Inner {
     /// Validates and writes documents and their query tables in one transaction, then caches
     /// them. On failure nothing is written and the documents are dropped from memory (the next
     /// read reloads them from disk).
-    fn commit_docs(&mut self, docs: Vec<(String, StoredDoc)>, origin: Origin<'_>) -> Result<()> {
+    fn commit_docs(&mut self, docs: Vec<(String, StoredDoc)>, origin: Origin) -> Result<()> {
         let failed = self.commit_with(docs, origin, |_| Ok(()), |_, _| Ok(()))?;
         match failed.into_iter().next() {
             Some((_, err)) => Err(err),
@@ -528,25 +519,23 @@ impl Inner {
     fn commit_with(
         &mut self,
         docs: Vec<(String, StoredDoc)>,
-        origin: Origin<'_>,
+        origin: Origin,
         before: impl FnOnce(&Connection) -> Result<()>,
         after: impl FnOnce(&Connection, &[(String, CoreError)]) -> Result<()>,
     ) -> Result<Vec<(String, CoreError)>> {
-        let journal = self.journal;
-        let own = self.actor.to_hex_string();
         let mut tx = self.conn.transaction()?;
         before(&tx)?;
         let mut written = Vec::with_capacity(docs.len());
         let mut failed = Vec::new();
         for (id, mut stored) in docs {
             let result = tx.savepoint().map_err(CoreError::from).and_then(|sp| {
-                write_doc(&sp, &id, &mut stored, origin, journal, &own)?;
+                write_doc(&sp, &id, &mut stored, origin)?;
                 sp.commit()?;
                 Ok(())
             });
             match (result, origin) {
                 (Ok(()), _) => written.push((id, stored)),
-                (Err(err), Origin::Remote(_)) => failed.push((id, err)),
+                (Err(err), Origin::Remote) => failed.push((id, err)),
                 (Err(err), Origin::Local) => return Err(err),
             }
         }
@@ -559,31 +548,19 @@ impl Inner {
     }
 }
 
-/// Writes one document's new bytes, its query tables, and what it means for sync: a server
-/// journals the new changes, a device counts its own or notes what the server has.
-fn write_doc(
-    conn: &Connection,
-    id: &str,
-    stored: &mut StoredDoc,
-    origin: Origin<'_>,
-    journal: bool,
-    own_actor: &str,
-) -> Result<()> {
+/// Writes one document's new bytes, its query tables, and what it means for sync: the
+/// device counts its own changes, or notes what the server has.
+fn write_doc(conn: &Connection, id: &str, stored: &mut StoredDoc, origin: Origin) -> Result<()> {
     let (data, conflicts) = stored.doc.read_with_conflicts()?;
-    let new_changes = match origin {
-        Origin::Remote(_) if !journal => Vec::new(),
-        _ => stored.doc.changes_since(&stored.persisted_heads),
+    let local_changes = match origin {
+        Origin::Local => stored.doc.changes_since(&stored.persisted_heads).len(),
+        Origin::Remote => 0,
     };
     persist::save(conn, id, stored)?;
     projection::write(conn, &data, conflicts.len())?;
-    // A journaled store is a server: it serves changes by journal number and keeps no sync
-    // state of its own. A device records what the server has acknowledged.
-    let village = &data.household.village_id;
-    match (journal, origin) {
-        (true, Origin::Local) => journal::append(conn, id, village, own_actor, &new_changes),
-        (true, Origin::Remote(device)) => journal::append(conn, id, village, device, &new_changes),
-        (false, Origin::Local) => sync_state::note_local(conn, id, new_changes.len()),
-        (false, Origin::Remote(_)) => sync_state::note_remote(conn, id, &stored.persisted_heads),
+    match origin {
+        Origin::Local => sync_state::note_local(conn, id, local_changes),
+        Origin::Remote => sync_state::note_remote(conn, id, &stored.persisted_heads),
     }
 }
 

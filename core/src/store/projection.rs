@@ -1,27 +1,43 @@
-//! Query tables derived from a household's document, rewritten whole for that household in the
-//! same transaction as the document bytes.
+//! Writes the query tables' rows ([`crate::projection`]) into the phone's SQLite file, rewritten
+//! whole for a household in the same transaction as its document bytes.
 
-use rusqlite::{Connection, params};
+use rusqlite::types::{ToSqlOutput, Value, ValueRef};
+use rusqlite::{Connection, ToSql, params_from_iter};
 
 use crate::document::HouseholdData;
-use crate::domain::catalogue;
-use crate::domain::household::SpecialTag;
 use crate::error::Result;
-use crate::time::{local_date, to_millis};
+use crate::projection::{Cell, TABLES, Table, rows};
 
-/// The projection tables, each with a `household_id` column.
-pub(crate) const TABLES: &[&str] = &["households", "members", "ledger_lines", "jobs", "visits"];
+impl ToSql for Cell {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(match self {
+            Cell::Null => ToSqlOutput::Owned(Value::Null),
+            Cell::Int(v) => ToSqlOutput::Owned(Value::Integer(*v)),
+            Cell::Real(v) => ToSqlOutput::Owned(Value::Real(*v)),
+            Cell::Text(v) => ToSqlOutput::Borrowed(ValueRef::Text(v.as_bytes())),
+        })
+    }
+}
 
-/// Deletes a household's rows from every projection table.
+/// `INSERT INTO table (columns) VALUES (?1, ...)`.
+pub(crate) fn insert_sql(table: &Table) -> String {
+    let marks: Vec<String> = (1..=table.columns.len()).map(|n| format!("?{n}")).collect();
+    format!(
+        "INSERT INTO {} ({}) VALUES ({})",
+        table.name,
+        table.columns.join(", "),
+        marks.join(", ")
+    )
+}
+
+/// Deletes a household's rows from every query table.
 fn clear(conn: &Connection, household_id: &str) -> Result<()> {
     for table in TABLES {
-        let key = if *table == "households" {
-            "id"
-        } else {
-            "household_id"
-        };
-        conn.prepare_cached(&format!("DELETE FROM {table} WHERE {key} = ?1"))?
-            .execute([household_id])?;
+        conn.prepare_cached(&format!(
+            "DELETE FROM {} WHERE {} = ?1",
+            table.name, table.household_column
+        ))?
+        .execute([household_id])?;
     }
     Ok(())
 }
@@ -34,124 +50,11 @@ pub(crate) fn write(conn: &Connection, data: &HouseholdData, conflict_count: usi
 
 /// Inserts a household's rows (it has none yet).
 pub(crate) fn insert(conn: &Connection, data: &HouseholdData, conflict_count: usize) -> Result<()> {
-    let hh = &data.household;
-    conn.prepare_cached(
-        "INSERT INTO households (id, village_id, group_name, address, phone, member_count, conflict_count)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    )?
-    .execute(params![
-        hh.id,
-        hh.village_id,
-        hh.group_name,
-        hh.address,
-        hh.phone,
-        data.members.len() as i64,
-        conflict_count as i64
-    ])?;
-
-    let mut member_stmt = conn.prepare_cached(
-        "INSERT INTO members (id, household_id, village_id, name, id_number, phone, gender,
-                              birth_date, relation, tag_mask, status)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-    )?;
-    for m in &data.members {
-        member_stmt.execute(params![
-            m.id,
-            hh.id,
-            hh.village_id,
-            m.name,
-            m.id_number,
-            m.phone,
-            m.gender.map(|g| g.code()),
-            m.birth_date.map(|d| d.to_string()),
-            m.relation,
-            SpecialTag::mask(&m.tags),
-            m.status.code()
-        ])?;
-    }
-
-    let mut line_stmt = conn.prepare_cached(
-        "INSERT INTO ledger_lines (id, household_id, village_id, member_id, title, kind, status,
-                                   urgency, next_due, created_on)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-    )?;
-    for l in &data.ledger {
-        let status = match l.schedule {
-            crate::domain::ledger::Schedule::OneOff { status, .. } => Some(status.code()),
-            _ => None,
-        };
-        line_stmt.execute(params![
-            l.id,
-            hh.id,
-            hh.village_id,
-            l.member_id,
-            l.title,
-            l.schedule.kind_code(),
-            status,
-            l.urgency.rank(),
-            l.next_due().map(|d| d.to_string()),
-            l.created_on.to_string()
-        ])?;
-    }
-
-    let mut job_stmt = conn.prepare_cached(
-        "INSERT INTO jobs (id, household_id, village_id, member_id, special, item_code, item_tier,
-                           mode, urgency, state, informed_on, accepted_at, promised_due,
-                           completed_at, completed_on, on_time, rating, rated_on, next_due,
-                           conflict_count)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
-                 ?19, ?20)",
-    )?;
-    for details in &data.jobs {
-        let (job, p) = (&details.job, &details.progress);
-        let special = data
-            .member(&job.member_id)
-            .is_some_and(|m| !m.tags.is_empty());
-        let tier = catalogue::item(&job.item_code)
-            .map(|i| i.tier.code())
-            .unwrap_or("");
-        let informed_on = job
-            .events
-            .first()
-            .map(|e| local_date(e.at))
-            .unwrap_or_default();
-        job_stmt.execute(params![
-            job.id,
-            hh.id,
-            hh.village_id,
-            job.member_id,
-            special,
-            job.item_code,
-            tier,
-            job.mode.code(),
-            job.urgency.rank(),
-            p.state.code(),
-            informed_on.to_string(),
-            p.accepted_at.map(to_millis),
-            p.promised_due.map(|d| d.to_string()),
-            p.completed_at.map(to_millis),
-            p.completed_at.map(|t| local_date(t).to_string()),
-            p.on_time(),
-            p.rating.map(|r| r.code()),
-            p.rated_at.map(|t| local_date(t).to_string()),
-            p.next_due(informed_on).map(|d| d.to_string()),
-            p.conflicts.len() as i64
-        ])?;
-    }
-
-    let mut visit_stmt = conn.prepare_cached(
-        "INSERT INTO visits (id, household_id, village_id, planned_for, done_on, outcome)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    )?;
-    for v in &data.visits {
-        visit_stmt.execute(params![
-            v.id,
-            hh.id,
-            hh.village_id,
-            v.planned_for.map(|d| d.to_string()),
-            v.done_at.map(|t| local_date(t).to_string()),
-            v.outcome.map(|o| o.code())
-        ])?;
+    for table_rows in rows(data, conflict_count) {
+        let mut stmt = conn.prepare_cached(&insert_sql(table_rows.table))?;
+        for row in &table_rows.rows {
+            stmt.execute(params_from_iter(row))?;
+        }
     }
     Ok(())
 }

@@ -6,8 +6,8 @@ use rusqlite::{Row, params};
 use super::Store;
 use crate::domain::catalogue;
 use crate::domain::household::SpecialTag;
-use crate::domain::job::JobState;
 use crate::domain::ledger::Urgency;
+use crate::domain::progress::JobState;
 use crate::error::Result;
 use crate::validate::mask_id_number;
 

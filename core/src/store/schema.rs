@@ -133,6 +133,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         ALTER TABLE sync_state ADD COLUMN failure_reason TEXT;",
         rebuild_projections: false,
     },
+    // The server's journal moved to the server's own storage; phones never used it.
+    Migration {
+        sql: "DROP TABLE journal;",
+        rebuild_projections: false,
+    },
 ];
 
 /// The meta key that marks the projections as needing a rebuild from the documents.

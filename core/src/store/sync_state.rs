@@ -7,11 +7,10 @@ use automerge::ChangeHash;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::changes::{ApplyOutcome, Incoming};
+use super::changes::IncomingChanges;
 use super::{Origin, Store};
-use crate::document::HouseholdDoc;
+use crate::document::{ApplyOutcome, HouseholdDoc, Incoming};
 use crate::error::{CoreError, Result};
-use crate::sync::protocol::{AckStatus, Position, SyncResponse};
 use crate::time::to_millis;
 
 const POSITION_KEY: &str = "sync_position";
@@ -23,6 +22,43 @@ const BLOCKED_KEY: &str = "sync_blocked";
 /// After this many failures in a row to store what the server sent for a household, it is set
 /// aside: no longer asked for, shown in the sync status with the reason.
 pub const SET_ASIDE_AFTER: i64 = 2;
+
+/// What the server did with one pushed household.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PushOutcome {
+    /// Stored durably (or already there).
+    Stored,
+    /// Refused as a whole, with the reason (in Chinese).
+    Rejected {
+        /// Why.
+        reason: String,
+    },
+    /// The server lacks changes these depend on: the household's whole history goes next.
+    MissingHistory,
+}
+
+/// A whole household document received from the server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IncomingSnapshot {
+    /// The household.
+    pub household_id: String,
+    /// The saved document.
+    pub bytes: Vec<u8>,
+}
+
+/// What one round brought from the server, to be stored at once by [`Store::finish_round`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReceivedRound {
+    /// What became of each pushed household.
+    pub outcomes: Vec<(String, PushOutcome)>,
+    /// Changes the device lacked.
+    pub changes: Vec<IncomingChanges>,
+    /// Whole documents.
+    pub snapshots: Vec<IncomingSnapshot>,
+    /// Where the device is in the server's stream once this is stored, as the sync client
+    /// encodes it; kept as it is and given back by [`Store::sync_position`].
+    pub position: Vec<u8>,
+}
 
 /// A household with changes the server has not acknowledged, ready to push.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -210,15 +246,10 @@ impl Store {
         Ok(ids)
     }
 
-    /// Where this device is in the server's stream (a new device starts with snapshots).
-    pub fn sync_position(&self) -> Result<Position> {
-        let inner = self.lock();
-        Ok(get_meta(&inner.conn, POSITION_KEY)?
-            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-            .unwrap_or(Position::Snapshots {
-                base: None,
-                after: None,
-            }))
+    /// Where this device is in the server's stream, as the sync client encoded it last;
+    /// `None` for a device that has not finished a round yet.
+    pub fn sync_position(&self) -> Result<Option<Vec<u8>>> {
+        get_meta(&self.lock().conn, POSITION_KEY)
     }
 
     /// Stores what a round brought, in one transaction: the acknowledgements of what was
@@ -227,15 +258,15 @@ impl Store {
     pub fn finish_round(
         &self,
         pushed: &[PendingPush],
-        response: SyncResponse,
+        round: ReceivedRound,
     ) -> Result<RoundApplied> {
         let mut batch: Vec<(String, Incoming)> = Vec::new();
-        for c in response.changes {
+        for c in round.changes {
             batch.push((c.household_id, Incoming::Changes(c.changes)));
         }
         // A snapshot that does not load is asked for again next time.
         let mut unreadable = Vec::new();
-        for s in response.snapshots {
+        for s in round.snapshots {
             match HouseholdDoc::load(&s.bytes, automerge::ActorId::random()) {
                 Ok(doc) => batch.push((s.household_id, Incoming::Document(Box::new(doc)))),
                 Err(err) => unreadable.push((s.household_id, err.to_string())),
@@ -243,40 +274,49 @@ impl Store {
         }
         let now = to_millis(self.clock.now());
         let mut inner = self.lock();
-        let merged = inner.merge_all(batch, None)?;
+        let merged = inner.merge_all(batch)?;
         let mut applied = RoundApplied::default();
-        let position = serde_json::to_vec(&response.next).map_err(|e| CoreError::Storage {
-            reason: e.to_string(),
-        })?;
+        let position = round.position;
         let outcomes = merged.outcomes;
         let acknowledge = |tx: &Connection| -> Result<()> {
             for push in pushed {
-                let Some(ack) = response.acks.iter().find(|a| a.household_id == push.household_id)
+                let Some((_, outcome)) = round
+                    .outcomes
+                    .iter()
+                    .find(|(id, _)| *id == push.household_id)
                 else {
                     continue;
                 };
-                match &ack.status {
-                    AckStatus::Stored => {
+                match outcome {
+                    PushOutcome::Stored => {
                         applied.stored += 1;
                         tx.prepare_cached(
                             "UPDATE sync_state SET acked_heads = ?2, rejected_reason = NULL,
                                     local_changes = max(0, local_changes - ?3)
                               WHERE household_id = ?1",
                         )?
-                        .execute(params![push.household_id, heads_to_bytes(&push.heads), push.local_changes])?;
+                        .execute(params![
+                            push.household_id,
+                            heads_to_bytes(&push.heads),
+                            push.local_changes
+                        ])?;
                     }
-                    AckStatus::Rejected { reason } => {
+                    PushOutcome::Rejected { reason } => {
                         applied.rejected.push(RejectedHousehold {
                             household_id: push.household_id.clone(),
                             reason: reason.clone(),
                         });
-                        tx.prepare_cached("UPDATE sync_state SET rejected_reason = ?2 WHERE household_id = ?1")?
-                            .execute(params![push.household_id, reason])?;
+                        tx.prepare_cached(
+                            "UPDATE sync_state SET rejected_reason = ?2 WHERE household_id = ?1",
+                        )?
+                        .execute(params![push.household_id, reason])?;
                     }
-                    AckStatus::MissingDependencies => {
+                    PushOutcome::MissingHistory => {
                         applied.resend += 1;
-                        tx.prepare_cached("UPDATE sync_state SET acked_heads = x'' WHERE household_id = ?1")?
-                            .execute([&push.household_id])?;
+                        tx.prepare_cached(
+                            "UPDATE sync_state SET acked_heads = x'' WHERE household_id = ?1",
+                        )?
+                        .execute([&push.household_id])?;
                     }
                 }
             }
@@ -330,7 +370,7 @@ impl Store {
         };
         inner.commit_with(
             merged.to_commit,
-            Origin::Remote("server"),
+            Origin::Remote,
             acknowledge,
             record_received,
         )?;

@@ -2,18 +2,21 @@
 //! each round committed locally before the next, with timeouts, retries with backoff,
 //! cancellation and progress reports.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use thiserror::Error;
 use tokio_util::sync::CancellationToken;
 
 use super::protocol::{
-    self, CONTENT_TYPE, DocChanges, ENROLL_PATH, EnrollRequest, EnrollResponse, ProtocolError,
-    SYNC_PATH, SyncRequest, SyncResponse,
+    self, AckStatus, CONTENT_TYPE, DocChanges, ENROLL_PATH, EnrollRequest, EnrollResponse,
+    Position, ProtocolError, SYNC_PATH, SyncRequest, SyncResponse,
 };
 use crate::error::CoreError;
-use crate::store::{PendingPush, RejectedHousehold, Store};
+use crate::store::{
+    IncomingChanges, IncomingSnapshot, PendingPush, PushOutcome, ReceivedRound, RejectedHousehold,
+    Store,
+};
 
 /// How to sync.
 #[derive(Debug, Clone, PartialEq)]
@@ -170,6 +173,26 @@ async fn blocking<T: Send + 'static>(
         .map_err(SyncError::Store)
 }
 
+/// The turn of one store (named by its device actor, unique to its file) for syncing and
+/// enrolling, so that a background sync and one the agent starts take turns instead of sending
+/// the same changes twice. Kept only while someone holds or waits for it.
+fn turn_of(store: &Store) -> Arc<tokio::sync::Mutex<()>> {
+    static TURNS: Mutex<Vec<(String, Weak<tokio::sync::Mutex<()>>)>> = Mutex::new(Vec::new());
+    let mut turns = TURNS.lock().unwrap_or_else(|p| p.into_inner());
+    turns.retain(|(_, turn)| turn.strong_count() > 0);
+    let device = store.device_actor();
+    if let Some(turn) = turns
+        .iter()
+        .find(|(id, _)| *id == device)
+        .and_then(|(_, turn)| turn.upgrade())
+    {
+        return turn;
+    }
+    let turn = Arc::new(tokio::sync::Mutex::new(()));
+    turns.push((device, Arc::downgrade(&turn)));
+    turn
+}
+
 /// Syncs `store` with the server: rounds of push-and-pull until nothing is left to push and
 /// nothing to pull. Each round's results are committed before the next; a failure records its
 /// message in the sync status and leaves earlier rounds in place. A second sync of the same
@@ -180,7 +203,8 @@ pub async fn sync(
     listener: Option<Arc<dyn ProgressListener>>,
     cancel: CancellationToken,
 ) -> Result<SyncReport, SyncError> {
-    let _turn = store.exchange.lock().await;
+    let turn = turn_of(&store);
+    let _turn = turn.lock().await;
     let result = run(&store, &config, listener.as_deref(), &cancel).await;
     if let Err(err) = &result {
         let message = err.to_string();
@@ -233,8 +257,14 @@ async fn run(
             device: device.clone(),
             // The server takes the villages from the device's token.
             scope: Vec::new(),
-            position,
-            push: pushes.iter().map(DocChanges::from).collect(),
+            position: decode_position(position.as_deref()),
+            push: pushes
+                .iter()
+                .map(|push| DocChanges {
+                    household_id: push.household_id.clone(),
+                    changes: push.changes.clone(),
+                })
+                .collect(),
             want_snapshots,
             budget: config.budget_bytes,
         };
@@ -245,7 +275,8 @@ async fn run(
         let received_docs = (response.changes.len() + response.snapshots.len()) as u64;
         let pushed: Vec<PendingPush> = pushes;
         let pushed_count = pushed.len() as u64;
-        let applied = blocking(store, move |s| s.finish_round(&pushed, response)).await?;
+        let round = received_round(response)?;
+        let applied = blocking(store, move |s| s.finish_round(&pushed, round)).await?;
 
         let p = &mut report.progress;
         p.rounds += 1;
@@ -267,6 +298,60 @@ async fn run(
         }
     }
     Ok(report)
+}
+
+/// Where a store is in the server's stream: what its next sync request will say.
+pub fn position(store: &Store) -> Result<Position, CoreError> {
+    Ok(decode_position(store.sync_position()?.as_deref()))
+}
+
+/// The position kept in the store, or the start for a device that has none (or one written by
+/// an older protocol: it downloads its villages again).
+fn decode_position(stored: Option<&[u8]>) -> Position {
+    stored
+        .and_then(|bytes| serde_json::from_slice(bytes).ok())
+        .unwrap_or_else(Position::start)
+}
+
+/// What the store keeps of a response: the outcome of each push, what was received, and the
+/// next position, encoded.
+fn received_round(response: SyncResponse) -> Result<ReceivedRound, SyncError> {
+    let position = serde_json::to_vec(&response.next).map_err(|e| {
+        SyncError::Store(CoreError::Storage {
+            reason: e.to_string(),
+        })
+    })?;
+    Ok(ReceivedRound {
+        outcomes: response
+            .acks
+            .into_iter()
+            .map(|ack| {
+                let outcome = match ack.status {
+                    AckStatus::Stored => PushOutcome::Stored,
+                    AckStatus::Rejected { reason } => PushOutcome::Rejected { reason },
+                    AckStatus::MissingDependencies => PushOutcome::MissingHistory,
+                };
+                (ack.household_id, outcome)
+            })
+            .collect(),
+        changes: response
+            .changes
+            .into_iter()
+            .map(|c| IncomingChanges {
+                household_id: c.household_id,
+                changes: c.changes,
+            })
+            .collect(),
+        snapshots: response
+            .snapshots
+            .into_iter()
+            .map(|s| IncomingSnapshot {
+                household_id: s.household_id,
+                bytes: s.bytes,
+            })
+            .collect(),
+        position,
+    })
 }
 
 /// One HTTP exchange, retried with backoff on network errors, server errors and unreadable
@@ -373,7 +458,8 @@ pub async fn enroll(
     code: &str,
     device_name: &str,
 ) -> Result<EnrollResponse, SyncError> {
-    let _turn = store.exchange.lock().await;
+    let turn = turn_of(&store);
+    let _turn = turn.lock().await;
     let request = EnrollRequest {
         code: code.to_string(),
         device: store.device_actor(),

@@ -5,5 +5,7 @@
 mod client;
 pub mod protocol;
 
-pub use client::{ProgressListener, SyncConfig, SyncError, SyncProgress, SyncReport, enroll, sync};
+pub use client::{
+    ProgressListener, SyncConfig, SyncError, SyncProgress, SyncReport, enroll, position, sync,
+};
 pub use tokio_util::sync::CancellationToken;

@@ -10,8 +10,8 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-/// The protocol version this build speaks.
-pub const PROTOCOL_VERSION: u8 = 1;
+/// The protocol version this build speaks (2: positions carry one cursor per town).
+pub const PROTOCOL_VERSION: u8 = 2;
 /// The first two bytes of every body.
 pub const MAGIC: [u8; 2] = *b"DS";
 /// Flag bit: the message is deflated.
@@ -57,21 +57,41 @@ pub enum ProtocolError {
     },
 }
 
+/// How far a device has read one town's journal (each town numbers its own entries).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct TownCursor {
+    /// The town.
+    pub town: String,
+    /// The last journal number of that town received and stored.
+    pub seq: u64,
+}
+
 /// Where a device is in the server's stream of changes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Position {
-    /// Has every journal entry of its scope up to `cursor`.
+    /// Has every journal entry of its scope up to each town's cursor (a town not listed: none).
     Changes {
-        /// The last journal number received and stored.
-        cursor: u64,
+        /// One cursor per town, in town order.
+        cursors: Vec<TownCursor>,
     },
     /// A new (or wiped) device downloading its scope as snapshots, in household-id order.
     Snapshots {
-        /// The journal number the download started at (fixed by the server on the first page).
-        base: Option<u64>,
+        /// The journal positions the download started at (fixed by the server on the first
+        /// page).
+        base: Option<Vec<TownCursor>>,
         /// The last household received.
         after: Option<String>,
     },
+}
+
+impl Position {
+    /// Where a new device starts.
+    pub fn start() -> Position {
+        Position::Snapshots {
+            base: None,
+            after: None,
+        }
+    }
 }
 
 /// Changes of one household.
@@ -81,15 +101,6 @@ pub struct DocChanges {
     pub household_id: String,
     /// Encoded automerge changes.
     pub changes: Vec<Vec<u8>>,
-}
-
-impl From<&crate::store::PendingPush> for DocChanges {
-    fn from(push: &crate::store::PendingPush) -> Self {
-        DocChanges {
-            household_id: push.household_id.clone(),
-            changes: push.changes.clone(),
-        }
-    }
 }
 
 /// A whole household document, compacted.
@@ -250,7 +261,12 @@ mod tests {
         SyncRequest {
             device: "0a1b2c3d4e5f60718293a4b5c6d7e8f9".into(),
             scope: vec!["sanzhang-v01".into()],
-            position: Position::Changes { cursor: 123_456 },
+            position: Position::Changes {
+                cursors: vec![TownCursor {
+                    town: "sanzhang".into(),
+                    seq: 123_456,
+                }],
+            },
             push,
             want_snapshots: vec![],
             budget: 256 * 1024,
@@ -289,7 +305,7 @@ mod tests {
             err,
             ProtocolError::UnsupportedVersion {
                 found: 9,
-                supported: 1
+                supported: PROTOCOL_VERSION
             }
         );
         assert!(err.to_string().contains("请升级"));

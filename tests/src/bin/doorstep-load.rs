@@ -9,10 +9,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::{Parser, ValueEnum};
-use doorstep_core::demo::DemoOptions;
 use doorstep_core::sync::{CancellationToken, SyncConfig, sync};
 use doorstep_core::{Role, Store, User, VisitOutcome, VisitRecord};
-use doorstep_sync_server::accounts::Accounts;
+use doorstep_demo::DemoOptions;
+use doorstep_sync_server::storage::Storage;
 use doorstep_tests::{InProcessServer, enroll_phone, prepare_server_data};
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -46,7 +46,7 @@ struct Args {
     village: Vec<String>,
     /// The data directory of the server given with --server (to issue enrollment codes).
     #[arg(long)]
-    data: Option<std::path::PathBuf>,
+    data: Option<String>,
     /// Villages of the generated town (without --server).
     #[arg(long, default_value_t = 10)]
     villages: usize,
@@ -74,7 +74,7 @@ fn main() {
                 );
                 std::process::exit(2);
             };
-            let accounts = Arc::new(Accounts::open(data).expect("accounts"));
+            let accounts = Arc::new(Storage::open(data).expect("server data"));
             (url.clone(), args.village.clone(), accounts, None)
         }
         None => {
@@ -88,9 +88,10 @@ fn main() {
                 "生成演示乡镇：{} 个村，每村 {} 户 …",
                 args.villages, args.households
             );
-            let (town, state) = prepare_server_data(dir.path(), &options);
+            let data = dir.path().join("server");
+            let (town, state) = prepare_server_data(&data.to_string_lossy(), &options);
             let villages = town.villages().map(|v| v.id.clone()).collect();
-            let accounts = Arc::clone(&state.accounts);
+            let accounts = Arc::clone(&state.storage);
             let server = InProcessServer::start(state);
             (server.url.clone(), villages, accounts, Some(server))
         }

@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use automerge::AutoCommit;
 use automerge::sync::{State, SyncDoc};
-use doorstep_core::demo::DemoOptions;
-use doorstep_core::{Role, Store, VisitOutcome, VisitRecord};
+use doorstep_core::{IncomingChanges, Role, Store, VisitOutcome, VisitRecord};
+use doorstep_demo::DemoOptions;
 use doorstep_tests::{
     InProcessServer, LinkProxy, enroll_phone, phone, prepare_server_data, quick_config, sync_now,
 };
@@ -84,10 +84,15 @@ fn main() {
         ..DemoOptions::default()
     };
     eprintln!("generating a 1,000-household village …");
-    let (town, state) = prepare_server_data(dir.path(), &options);
-    let server_store = Arc::clone(&state.store);
-    let accounts = Arc::clone(&state.accounts);
+    let data = dir.path().join("server");
+    let (town, state) = prepare_server_data(&data.to_string_lossy(), &options);
+    let accounts = Arc::clone(&state.storage);
     let server = InProcessServer::start(state);
+    // The server's copies, in a store of their own, for automerge's per-document sync.
+    let server_store = Store::open(dir.path().join("mirror.db")).expect("mirror");
+    server_store
+        .import_documents(town.households.clone())
+        .expect("mirror the town");
     let proxy = LinkProxy::start(&server.url);
     let now = options.today.and_hms_opt(2, 0, 0).expect("time").and_utc();
     let agent = town.user(Role::Agent, VILLAGE).expect("agent").user.clone();
@@ -156,6 +161,14 @@ fn main() {
         .sum();
     let am = automerge_sync_all(&a, Some(&server_store));
     measure("(b) 30 households edited: push", &a, Some(raw), am);
+    let pushed = ids
+        .iter()
+        .map(|id| IncomingChanges {
+            household_id: id.clone(),
+            changes: a.changes_since(id, &[]).expect("changes"),
+        })
+        .collect();
+    server_store.apply_changes(pushed).expect("mirror the push");
     let am = automerge_sync_all(&server_store, Some(&b));
     measure(
         "(b) 30 households edited: pull by another phone",

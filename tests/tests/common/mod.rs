@@ -2,10 +2,11 @@
 //! server's journal straight from its SQLite file.
 #![allow(dead_code)]
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use doorstep_core::demo::{DemoOptions, DemoTown};
 use doorstep_core::{Role, User};
+use doorstep_demo::{DemoOptions, DemoTown};
+use doorstep_sync_server::storage::{Param, Storage};
 
 pub const VILLAGE: &str = "sanzhang-v01";
 
@@ -43,33 +44,34 @@ pub fn now() -> chrono::DateTime<chrono::Utc> {
         .with_timezone(&chrono::Utc)
 }
 
-/// Journal rows stored from `origin`, read from the server's file.
-pub fn journal_rows(data: &Path, origin: &str) -> i64 {
-    let conn = rusqlite::Connection::open(data.join("server.db")).unwrap();
-    conn.query_row(
-        "SELECT count(*) FROM journal WHERE origin = ?1",
-        [origin],
-        |r| r.get(0),
+/// A query's single integer, read from the server's database.
+pub fn server_int(data: &str, sql: &str, params: &[Param<'_>]) -> i64 {
+    let storage = Storage::open(data).unwrap();
+    storage.read(|conn| conn.query_int(sql, params)).unwrap()
+}
+
+/// Journal rows stored from `origin`, read from the server's database.
+pub fn journal_rows(data: &str, origin: &str) -> i64 {
+    server_int(
+        data,
+        "SELECT count(*) FROM journal WHERE origin = $1",
+        &[origin.into()],
     )
-    .unwrap()
 }
 
 /// (number of rows, highest sequence number) of the server's journal.
-pub fn journal_shape(data: &Path) -> (i64, i64) {
-    let conn = rusqlite::Connection::open(data.join("server.db")).unwrap();
-    conn.query_row(
-        "SELECT count(*), coalesce(max(seq), 0) FROM journal",
-        [],
-        |r| Ok((r.get(0)?, r.get(1)?)),
+pub fn journal_shape(data: &str) -> (i64, i64) {
+    (
+        server_int(data, "SELECT count(*) FROM journal", &[]),
+        server_int(data, "SELECT coalesce(max(seq), 0) FROM journal", &[]),
     )
-    .unwrap()
 }
 
 /// A village on a real server process, with the agent's and the village head's phones
 /// (enrolled, not yet synced).
 pub struct Village {
     pub dir: tempfile::TempDir,
-    pub data: PathBuf,
+    pub data: String,
     pub town: DemoTown,
     pub server: doorstep_tests::ServerProcess,
     pub agent: std::sync::Arc<doorstep_core::Store>,
@@ -79,7 +81,7 @@ pub struct Village {
 /// A village whose agent and village head have enrolled their phones.
 pub fn village() -> Village {
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("server");
+    let data = doorstep_tests::test_data(dir.path());
     let (town, state) = doorstep_tests::prepare_server_data(&data, &small_town());
     let server = doorstep_tests::ServerProcess::start(&server_exe(), &data);
     let agent = doorstep_tests::phone(&dir.path().join("a.db"), &person(&town, Role::Agent), now());
@@ -89,7 +91,7 @@ pub fn village() -> Village {
         now(),
     );
     for (phone, role) in [(&agent, Role::Agent), (&head, Role::VillageHead)] {
-        doorstep_tests::enroll_phone(&state.accounts, &server.url, phone, &person(&town, role).id);
+        doorstep_tests::enroll_phone(&state.storage, &server.url, phone, &person(&town, role).id);
     }
     Village {
         dir,

@@ -1,9 +1,7 @@
 //! The demo town generator: seeded, realistic, and valid under the core's own rules.
 
-mod common;
-
-use doorstep_core::demo::{DemoOptions, generate};
 use doorstep_core::*;
+use doorstep_demo::{DemoOptions, DemoTown, generate};
 
 fn small(seed: u64) -> DemoOptions {
     DemoOptions {
@@ -21,7 +19,7 @@ fn the_same_seed_gives_the_same_town() {
     let mut b = generate(&small(7)).unwrap();
     let mut c = generate(&small(8)).unwrap();
     assert_eq!(a.households.len(), 30);
-    let bytes = |t: &mut demo::DemoTown| {
+    let bytes = |t: &mut DemoTown| {
         t.households
             .iter_mut()
             .map(|d| d.save())

@@ -4,11 +4,11 @@
 
 use std::collections::HashMap;
 
-use super::catalogue;
-use super::job::JobEvent;
-use super::region::User;
-use super::rules;
 use crate::document::HouseholdData;
+use crate::domain::catalogue;
+use crate::domain::region::User;
+use crate::domain::rules;
+use crate::domain::step::JobEvent;
 use crate::error::{CoreError, Result};
 
 fn forbidden(reason: impl Into<String>) -> CoreError {

@@ -8,17 +8,18 @@ use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, Utc};
 use rand::{Rng, RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use crate::document::{EditContext, HouseholdDoc};
-use crate::domain::catalogue::{self, ItemTier, ServiceItem, ServiceMode};
-use crate::domain::household::{Gender, MemberPatch, NewHousehold, NewMember, SpecialTag};
-use crate::domain::job::{JobStep, Location, NewJob, Rating};
-use crate::domain::ledger::{NeedStatus, NewLedgerLine, Schedule, Urgency};
-use crate::domain::region::{Region, RegionTier, Role, User};
-use crate::domain::visit::{VisitOutcome, VisitRecord};
-use crate::error::Result;
-use crate::ids::new_id;
-use crate::time::{add_days, shanghai};
-use crate::validate::id_check_char;
+use doorstep_core::document::{EditContext, HouseholdDoc};
+use doorstep_core::domain::catalogue::{self, ItemTier, ServiceItem, ServiceMode};
+use doorstep_core::domain::household::{Gender, MemberPatch, NewHousehold, NewMember, SpecialTag};
+use doorstep_core::domain::job::NewJob;
+use doorstep_core::domain::ledger::{NeedStatus, NewLedgerLine, Schedule, Urgency};
+use doorstep_core::domain::region::{Region, RegionTier, Role, User};
+use doorstep_core::domain::step::{JobStep, Location, Rating};
+use doorstep_core::domain::visit::{VisitOutcome, VisitRecord};
+use doorstep_core::error::Result;
+use doorstep_core::ids::new_id;
+use doorstep_core::time::{add_days, shanghai};
+use doorstep_core::validate::id_check_char;
 
 /// What to generate.
 #[derive(Debug, Clone, PartialEq)]
@@ -523,7 +524,7 @@ fn ledger_lines(
         && let Some(birth) = m
             .id_number
             .as_deref()
-            .and_then(crate::validate::birth_date_from_id)
+            .and_then(doorstep_core::validate::birth_date_from_id)
     {
         lines.push((
             "生日提醒".to_string(),

@@ -1,0 +1,161 @@
+//! The server's versioned schema. Each migration is written once, with `{int}`, `{blob}`,
+//! `{real}` and `{serial}` standing for the column types of the dialect, and runs in its own
+//! transaction. A database written by a newer version of the server is refused, untouched.
+
+use super::StorageError;
+use super::sql::{Conn, Dialect};
+
+/// One step of the schema.
+struct Migration {
+    /// Statements for both dialects.
+    common: &'static str,
+    /// Statements for SQLite only.
+    sqlite: &'static str,
+    /// Statements for PostgreSQL only.
+    postgres: &'static str,
+}
+
+const MIGRATIONS: &[Migration] = &[Migration {
+    common: "
+    CREATE TABLE regions (
+        id TEXT PRIMARY KEY, name TEXT NOT NULL, tier TEXT NOT NULL, parent_id TEXT);
+    CREATE INDEX regions_parent ON regions (parent_id);
+    CREATE TABLE users (
+        id TEXT PRIMARY KEY, name TEXT NOT NULL, role TEXT NOT NULL, region_ids TEXT NOT NULL);
+    CREATE TABLE enrollment_codes (
+        code_hash {blob} PRIMARY KEY, user_id TEXT NOT NULL REFERENCES users(id),
+        expires_at {int} NOT NULL, used_at {int});
+    CREATE TABLE devices (
+        device_id TEXT PRIMARY KEY, token_hash {blob} NOT NULL UNIQUE,
+        user_id TEXT NOT NULL REFERENCES users(id), name TEXT NOT NULL,
+        enrolled_at {int} NOT NULL, revoked_at {int});
+    CREATE TABLE audit (
+        seq {serial}, at {int} NOT NULL, user_id TEXT NOT NULL, device_id TEXT NOT NULL,
+        household_id TEXT NOT NULL, action TEXT NOT NULL, detail TEXT NOT NULL);
+    CREATE INDEX audit_household ON audit (household_id, seq);
+    CREATE TABLE documents (
+        household_id TEXT PRIMARY KEY, village_id TEXT NOT NULL,
+        snapshot {blob} NOT NULL, chunk_count {int} NOT NULL);
+    CREATE INDEX documents_village ON documents (village_id, household_id);
+    CREATE TABLE doc_chunks (
+        household_id TEXT NOT NULL REFERENCES documents(household_id), seq {int} NOT NULL,
+        bytes {blob} NOT NULL, PRIMARY KEY (household_id, seq));
+    CREATE TABLE journal (
+        town_id TEXT NOT NULL, seq {int} NOT NULL, household_id TEXT NOT NULL,
+        village_id TEXT NOT NULL, origin TEXT NOT NULL, bytes {blob} NOT NULL,
+        PRIMARY KEY (town_id, seq));
+    CREATE INDEX journal_village ON journal (village_id, seq);
+    CREATE TABLE journal_heads (town_id TEXT PRIMARY KEY, seq {int} NOT NULL);
+    CREATE TABLE households (
+        id TEXT PRIMARY KEY, village_id TEXT NOT NULL, group_name TEXT NOT NULL,
+        address TEXT NOT NULL, phone TEXT, member_count {int} NOT NULL,
+        conflict_count {int} NOT NULL);
+    CREATE INDEX households_village ON households (village_id);
+    CREATE TABLE members (
+        id TEXT PRIMARY KEY, household_id TEXT NOT NULL, village_id TEXT NOT NULL,
+        name TEXT NOT NULL, id_number TEXT, phone TEXT, gender TEXT, birth_date TEXT,
+        relation TEXT NOT NULL, tag_mask {int} NOT NULL, status TEXT NOT NULL);
+    CREATE INDEX members_household ON members (household_id);
+    CREATE INDEX members_village ON members (village_id, tag_mask);
+    CREATE TABLE ledger_lines (
+        id TEXT PRIMARY KEY, household_id TEXT NOT NULL, village_id TEXT NOT NULL,
+        member_id TEXT NOT NULL, title TEXT NOT NULL, kind TEXT NOT NULL, status TEXT,
+        urgency {int} NOT NULL, next_due TEXT, created_on TEXT NOT NULL);
+    CREATE INDEX ledger_household ON ledger_lines (household_id);
+    CREATE INDEX ledger_village_due ON ledger_lines (village_id, next_due);
+    CREATE TABLE jobs (
+        id TEXT PRIMARY KEY, household_id TEXT NOT NULL, village_id TEXT NOT NULL,
+        member_id TEXT NOT NULL, special {int} NOT NULL, item_code TEXT NOT NULL,
+        item_tier TEXT NOT NULL, mode TEXT NOT NULL, urgency {int} NOT NULL,
+        state TEXT NOT NULL, informed_on TEXT NOT NULL, accepted_at {int},
+        promised_due TEXT, completed_at {int}, completed_on TEXT, on_time {int},
+        rating TEXT, rated_on TEXT, next_due TEXT, conflict_count {int} NOT NULL);
+    CREATE INDEX jobs_household ON jobs (household_id);
+    CREATE INDEX jobs_village_state ON jobs (village_id, state);
+    CREATE TABLE visits (
+        id TEXT PRIMARY KEY, household_id TEXT NOT NULL, village_id TEXT NOT NULL,
+        planned_for TEXT, done_on TEXT, outcome TEXT);
+    CREATE INDEX visits_household ON visits (household_id);
+    CREATE INDEX visits_village ON visits (village_id, done_on);",
+    sqlite: "
+    CREATE TRIGGER audit_append_only_update BEFORE UPDATE ON audit
+        BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
+    CREATE TRIGGER audit_append_only_delete BEFORE DELETE ON audit
+        BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;",
+    postgres: "
+    CREATE FUNCTION audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN RAISE EXCEPTION 'audit log is append-only'; END $$;
+    CREATE TRIGGER audit_append_only BEFORE UPDATE OR DELETE ON audit
+        FOR EACH STATEMENT EXECUTE FUNCTION audit_append_only();",
+}];
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// The statements of `sql` with the dialect's column types.
+fn typed(sql: &str, dialect: Dialect) -> String {
+    let (int, blob, real, serial) = match dialect {
+        Dialect::Sqlite => (
+            "INTEGER",
+            "BLOB",
+            "REAL",
+            "INTEGER PRIMARY KEY AUTOINCREMENT",
+        ),
+        Dialect::Postgres => (
+            "BIGINT",
+            "BYTEA",
+            "DOUBLE PRECISION",
+            "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY",
+        ),
+    };
+    sql.replace("{int}", int)
+        .replace("{blob}", blob)
+        .replace("{real}", real)
+        .replace("{serial}", serial)
+}
+
+/// The version of the database's schema (0 for an empty database).
+fn version(conn: &mut dyn Conn) -> Result<i64, StorageError> {
+    conn.batch(&typed(
+        "CREATE TABLE IF NOT EXISTS schema_version (version {int} NOT NULL)",
+        conn.dialect(),
+    ))?;
+    Ok(conn
+        .query_opt("SELECT max(version) FROM schema_version", &[])?
+        .and_then(|row| row.into_iter().next())
+        .map(|v| v.opt_int())
+        .transpose()?
+        .flatten()
+        .unwrap_or(0))
+}
+
+/// Runs the next migration this database lacks, in the caller's transaction; returns whether
+/// there was one. Refuses a database written by a newer server.
+pub fn step(conn: &mut dyn Conn) -> Result<bool, StorageError> {
+    if conn.dialect() == Dialect::Postgres {
+        // Two processes starting at once migrate one after the other.
+        conn.execute("SELECT pg_advisory_xact_lock(20261129)", &[])?;
+    }
+    let done = version(conn)?;
+    if done > SCHEMA_VERSION {
+        return Err(StorageError::TooNew {
+            found: done,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    let Some(next) = MIGRATIONS.get(done as usize) else {
+        return Ok(false);
+    };
+    let dialect = conn.dialect();
+    conn.batch(&typed(next.common, dialect))?;
+    conn.batch(match dialect {
+        Dialect::Sqlite => next.sqlite,
+        Dialect::Postgres => next.postgres,
+    })?;
+    conn.execute("DELETE FROM schema_version", &[])?;
+    conn.execute(
+        "INSERT INTO schema_version (version) VALUES ($1)",
+        &[(done + 1).into()],
+    )?;
+    Ok(true)
+}

@@ -1,0 +1,118 @@
+//! The town server's own storage: household documents, the query tables derived from them (by
+//! the core), the journal phones pull from, and accounts, devices, enrollment codes and the
+//! audit log, all in one database so that a write and its audit rows commit together.
+//!
+//! Two backends behind one interface, chosen by the data location: a folder (SQLite, the
+//! default: one file `server.db`, nothing to install) or a `postgres://` URL. The server keeps
+//! no state of its own between requests, so any number of processes can share a PostgreSQL
+//! database.
+
+pub mod accounts;
+pub mod documents;
+pub mod journal;
+mod migrations;
+mod pg;
+mod sql;
+mod sqlite;
+
+use std::path::Path;
+
+use doorstep_core::CoreError;
+use thiserror::Error;
+
+pub use accounts::{AccountError, Scope, Session};
+pub use migrations::SCHEMA_VERSION;
+pub use sql::{Cols, Conn, Dialect, Param, Row, Value, placeholders, texts};
+
+/// Why the storage failed.
+#[derive(Debug, Error)]
+pub enum StorageError {
+    /// SQLite failed.
+    #[error("数据库（SQLite）出错：{0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// PostgreSQL failed.
+    #[error("数据库（PostgreSQL）出错：{0}")]
+    Postgres(#[from] ::postgres::Error),
+    /// No connection could be had in time.
+    #[error("数据库连接池出错：{0}")]
+    Pool(#[from] r2d2::Error),
+    /// The database was written by a newer version of the server.
+    #[error(
+        "数据库由更新版本的服务器写入（版本 {found}，本程序支持 {supported}），未做任何改动；请升级服务器"
+    )]
+    TooNew {
+        /// The database's schema version.
+        found: i64,
+        /// The newest version this build knows.
+        supported: i64,
+    },
+    /// The database holds something this build cannot read.
+    #[error("数据库内容与预期不符：{0}")]
+    Schema(String),
+    /// A household document or a rule of the core refused the work.
+    #[error(transparent)]
+    Core(#[from] CoreError),
+}
+
+enum Backend {
+    Sqlite(sqlite::SqliteDb),
+    Postgres(pg::PgDb),
+}
+
+/// The server's database.
+pub struct Storage {
+    backend: Backend,
+}
+
+impl Storage {
+    /// Opens the database at `location` and brings its schema up to date: a `postgres://` (or
+    /// `postgresql://`) URL, or a folder that holds (or will hold) `server.db`.
+    pub fn open(location: &str) -> Result<Storage, StorageError> {
+        let backend =
+            if location.starts_with("postgres://") || location.starts_with("postgresql://") {
+                Backend::Postgres(pg::PgDb::open(location)?)
+            } else {
+                let folder = Path::new(location);
+                std::fs::create_dir_all(folder).map_err(|e| {
+                    StorageError::Schema(format!("无法创建数据目录 {}：{e}", folder.display()))
+                })?;
+                Backend::Sqlite(sqlite::SqliteDb::open(&folder.join("server.db"))?)
+            };
+        let storage = Storage { backend };
+        while storage.write(migrations::step)? {}
+        Ok(storage)
+    }
+
+    /// The dialect of the database.
+    pub fn dialect(&self) -> Dialect {
+        match self.backend {
+            Backend::Sqlite(_) => Dialect::Sqlite,
+            Backend::Postgres(_) => Dialect::Postgres,
+        }
+    }
+
+    /// Runs `work` in a write transaction: committed if it succeeds, rolled back if it fails.
+    /// On PostgreSQL it may run again when it lost a race with another transaction, so it must
+    /// not keep effects outside the transaction from one run to the next.
+    pub fn write<T>(
+        &self,
+        work: impl FnMut(&mut dyn Conn) -> Result<T, StorageError>,
+    ) -> Result<T, StorageError> {
+        match &self.backend {
+            Backend::Sqlite(db) => db.write(work),
+            Backend::Postgres(db) => db.write(work),
+        }
+    }
+
+    /// Runs `work` in a read-only transaction that sees one consistent state, without waiting
+    /// for writes.
+    pub fn read<T>(
+        &self,
+        work: impl FnOnce(&mut dyn Conn) -> Result<T, StorageError>,
+    ) -> Result<T, StorageError> {
+        match &self.backend {
+            Backend::Sqlite(db) => db.read(work),
+            Backend::Postgres(db) => db.read(work),
+        }
+    }
+}

@@ -1,0 +1,235 @@
+//! The little SQL the server's storage needs, over either backend: parameters and values, and
+//! one connection trait. Statements are written once, with `$1, $2, ...` placeholders numbered
+//! in the order they first appear, in the subset of SQL that SQLite and PostgreSQL share; the
+//! few differences are asked of [`Dialect`].
+
+use super::StorageError;
+use doorstep_core::projection::Cell;
+
+/// Which SQL the connection speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    /// SQLite (one file, WAL, one writer).
+    Sqlite,
+    /// PostgreSQL.
+    Postgres,
+}
+
+impl Dialect {
+    /// What locks a row read for update: `FOR UPDATE` on PostgreSQL; nothing on SQLite, whose
+    /// one writer holds the whole database.
+    pub fn for_update(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "",
+            Dialect::Postgres => " FOR UPDATE",
+        }
+    }
+}
+
+/// A statement parameter, borrowed from the caller.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Param<'a> {
+    /// NULL.
+    Null,
+    /// An integer.
+    Int(i64),
+    /// A float.
+    Real(f64),
+    /// Text.
+    Text(&'a str),
+    /// Bytes.
+    Blob(&'a [u8]),
+}
+
+impl<'a> From<&'a str> for Param<'a> {
+    fn from(v: &'a str) -> Param<'a> {
+        Param::Text(v)
+    }
+}
+
+impl<'a> From<&'a String> for Param<'a> {
+    fn from(v: &'a String) -> Param<'a> {
+        Param::Text(v)
+    }
+}
+
+impl<'a> From<&'a [u8]> for Param<'a> {
+    fn from(v: &'a [u8]) -> Param<'a> {
+        Param::Blob(v)
+    }
+}
+
+impl<'a> From<&'a Vec<u8>> for Param<'a> {
+    fn from(v: &'a Vec<u8>) -> Param<'a> {
+        Param::Blob(v)
+    }
+}
+
+impl From<i64> for Param<'_> {
+    fn from(v: i64) -> Self {
+        Param::Int(v)
+    }
+}
+
+impl<'a, T: Into<Param<'a>>> From<Option<T>> for Param<'a> {
+    fn from(v: Option<T>) -> Param<'a> {
+        v.map_or(Param::Null, Into::into)
+    }
+}
+
+impl<'a> From<&'a Cell> for Param<'a> {
+    fn from(cell: &'a Cell) -> Param<'a> {
+        match cell {
+            Cell::Null => Param::Null,
+            Cell::Int(v) => Param::Int(*v),
+            Cell::Real(v) => Param::Real(*v),
+            Cell::Text(v) => Param::Text(v),
+        }
+    }
+}
+
+/// A value read back.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    /// NULL.
+    Null,
+    /// An integer (or a boolean, as 0 and 1).
+    Int(i64),
+    /// A float.
+    Real(f64),
+    /// Text.
+    Text(String),
+    /// Bytes.
+    Blob(Vec<u8>),
+}
+
+impl Value {
+    fn wrong(&self, want: &str) -> StorageError {
+        StorageError::Schema(format!("expected {want}, found {self:?}"))
+    }
+
+    /// The integer, or an error.
+    pub fn int(&self) -> Result<i64, StorageError> {
+        match self {
+            Value::Int(v) => Ok(*v),
+            other => Err(other.wrong("an integer")),
+        }
+    }
+
+    /// The integer, `None` for NULL.
+    pub fn opt_int(&self) -> Result<Option<i64>, StorageError> {
+        match self {
+            Value::Null => Ok(None),
+            other => other.int().map(Some),
+        }
+    }
+
+    /// The text, or an error.
+    pub fn text(self) -> Result<String, StorageError> {
+        match self {
+            Value::Text(v) => Ok(v),
+            other => Err(other.wrong("text")),
+        }
+    }
+
+    /// The text, `None` for NULL.
+    pub fn opt_text(self) -> Result<Option<String>, StorageError> {
+        match self {
+            Value::Null => Ok(None),
+            other => other.text().map(Some),
+        }
+    }
+
+    /// The bytes, or an error.
+    pub fn blob(self) -> Result<Vec<u8>, StorageError> {
+        match self {
+            Value::Blob(v) => Ok(v),
+            other => Err(other.wrong("bytes")),
+        }
+    }
+}
+
+/// A row read back, one value per selected column.
+pub type Row = Vec<Value>;
+
+/// Takes the row's values apart in order.
+pub struct Cols(std::vec::IntoIter<Value>);
+
+impl Cols {
+    /// The row's values, first column first.
+    pub fn of(row: Row) -> Cols {
+        Cols(row.into_iter())
+    }
+
+    /// The next value.
+    pub fn take(&mut self) -> Result<Value, StorageError> {
+        self.0
+            .next()
+            .ok_or_else(|| StorageError::Schema("a row has fewer columns than read".into()))
+    }
+}
+
+/// A connection inside a transaction opened by the storage: statements run there and commit
+/// or roll back with it.
+pub trait Conn {
+    /// The connection's SQL dialect.
+    fn dialect(&self) -> Dialect;
+    /// Runs several statements without parameters (a migration).
+    fn batch(&mut self, sql: &str) -> Result<(), StorageError>;
+    /// Runs a statement; returns the number of rows changed.
+    fn execute(&mut self, sql: &str, params: &[Param<'_>]) -> Result<u64, StorageError>;
+    /// Runs a query; returns every row.
+    fn query(&mut self, sql: &str, params: &[Param<'_>]) -> Result<Vec<Row>, StorageError>;
+}
+
+impl dyn Conn + '_ {
+    /// The first row of a query, if any.
+    pub fn query_opt(
+        &mut self,
+        sql: &str,
+        params: &[Param<'_>],
+    ) -> Result<Option<Row>, StorageError> {
+        Ok(self.query(sql, params)?.into_iter().next())
+    }
+
+    /// A query's single integer (a count, a maximum).
+    pub fn query_int(&mut self, sql: &str, params: &[Param<'_>]) -> Result<i64, StorageError> {
+        let row = self
+            .query_opt(sql, params)?
+            .ok_or_else(|| StorageError::Schema(format!("no row from: {sql}")))?;
+        Cols::of(row).take()?.int()
+    }
+
+    /// Runs `work` inside a savepoint: on error, what it did is rolled back and the error
+    /// returned; the transaction goes on.
+    pub fn savepoint<T, E: From<StorageError>>(
+        &mut self,
+        work: impl FnOnce(&mut dyn Conn) -> Result<T, E>,
+    ) -> Result<T, E> {
+        self.execute("SAVEPOINT one_household", &[])?;
+        match work(self) {
+            Ok(value) => {
+                self.execute("RELEASE SAVEPOINT one_household", &[])?;
+                Ok(value)
+            }
+            Err(err) => {
+                self.execute("ROLLBACK TO SAVEPOINT one_household", &[])?;
+                self.execute("RELEASE SAVEPOINT one_household", &[])?;
+                Err(err)
+            }
+        }
+    }
+}
+
+/// `$from, $from+1, ...` for `count` parameters (an `IN (...)` list).
+pub fn placeholders(from: usize, count: usize) -> String {
+    (from..from + count)
+        .map(|n| format!("${n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Parameters for a list of texts.
+pub fn texts(items: &[String]) -> Vec<Param<'_>> {
+    items.iter().map(Param::from).collect()
+}
