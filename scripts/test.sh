@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs what the tests need and runs them all: formatting, lints, every test of the
 # workspace (unit, integration, property and crash tests; clippy also builds the benchmarks),
-# and the Kotlin tests of the app's shared module on the JVM over the generated bindings.
+# the server's cross-component tests again on a real PostgreSQL (Debian's postgresql, started
+# on 127.0.0.1 in a temporary folder and stopped afterwards), and the Kotlin tests of the app's
+# shared module on the JVM over the generated bindings.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,5 +21,12 @@ cargo clippy --workspace --all-targets -- -D warnings
 cargo clippy -p doorstep-core --all-targets -- -D warnings
 echo "== cargo test"
 cargo test --workspace
+echo "== the server's tests on PostgreSQL"
+pg_dir="$(mktemp -d)"
+trap 'scripts/postgres.sh stop "$pg_dir"' EXIT
+pg_url="$(scripts/postgres.sh start "$pg_dir")"
+DOORSTEP_TEST_POSTGRES="$pg_url" cargo test -p doorstep-tests
+scripts/postgres.sh stop "$pg_dir"
+trap - EXIT
 echo "== Kotlin (JVM) tests"
 scripts/kotlin-test.sh

@@ -45,6 +45,9 @@ pub enum ExchangeError {
         /// The decoder's message.
         reason: String,
     },
+    /// The token is not (or no longer) a device's.
+    #[error("设备未登记或已被注销，请向镇便民服务中心申请新的登记码后重新登记")]
+    Unauthorized,
     /// The token belongs to another device.
     #[error("登记令牌属于另一台设备，请在本机重新登记")]
     WrongDevice,
@@ -59,7 +62,7 @@ impl ExchangeError {
         match self {
             ExchangeError::Protocol(ProtocolError::TooLarge { .. }) => 413,
             ExchangeError::Protocol(_) | ExchangeError::UndecodableChange { .. } => 400,
-            ExchangeError::WrongDevice => 401,
+            ExchangeError::Unauthorized | ExchangeError::WrongDevice => 401,
             ExchangeError::Storage(_) => 500,
         }
     }
@@ -76,21 +79,51 @@ pub struct ExchangeSummary {
     pub sent: usize,
 }
 
-/// Handles one request body from an authenticated device and returns the response body. The
-/// scope is the session's, whatever the request names; every pushed household is checked with
-/// the core's access rules before it is stored.
-pub fn handle(
-    storage: &Storage,
-    body: &[u8],
-    session: &Session,
-) -> Result<(Vec<u8>, ExchangeSummary), ExchangeError> {
-    let request: SyncRequest = protocol::decode(body)?;
+/// The device behind `token`, which must be the device the request names.
+fn session_of(
+    conn: &mut dyn Conn,
+    token: &str,
+    request: &SyncRequest,
+) -> Result<Session, ExchangeError> {
+    let session = accounts::authenticate(conn, token)?.ok_or(ExchangeError::Unauthorized)?;
     if request.device != session.device_id {
         return Err(ExchangeError::WrongDevice);
     }
+    Ok(session)
+}
+
+/// Handles one request body from the device behind `token` (looked up once the whole body has
+/// arrived, so a device revoked meanwhile is refused) and returns the response body and the
+/// device's session. The scope is the session's, whatever the request names; every pushed
+/// household is checked with the core's access rules before it is stored. A request that
+/// pushes nothing is answered from one read transaction, authentication included.
+pub fn handle(
+    storage: &Storage,
+    token: &str,
+    body: &[u8],
+) -> Result<(Vec<u8>, ExchangeSummary, Session), ExchangeError> {
+    let request: SyncRequest = protocol::decode(body)?;
     check_changes_decode(&request.push)?;
+    if request.push.is_empty() {
+        let (session, response) = storage.read(|conn| {
+            let session = match session_of(conn, token, &request) {
+                Ok(session) => session,
+                Err(err) => return Ok(Err(err)),
+            };
+            let response = answer(conn, &request, &session.scope)?;
+            Ok(Ok((session, response)))
+        })??;
+        return finish(
+            storage,
+            &session,
+            response,
+            Vec::new(),
+            ExchangeSummary::default(),
+        );
+    }
+    let session = storage.read(|conn| Ok(session_of(conn, token, &request)))??;
     let now = Utc::now();
-    let acks = store_push(storage, &request, session, now)?;
+    let acks = store_push(storage, &request, &session, now)?;
     let mut summary = ExchangeSummary::default();
     for ack in &acks {
         match ack.status {
@@ -99,7 +132,19 @@ pub fn handle(
             AckStatus::MissingDependencies => {}
         }
     }
-    let mut response = storage.read(|conn| answer(conn, &request, &session.scope))?;
+    let response = storage.read(|conn| answer(conn, &request, &session.scope))?;
+    finish(storage, &session, response, acks, summary)
+}
+
+/// Completes an answer: the acknowledgements, an audit row for each household sent, the
+/// encoded body.
+fn finish(
+    storage: &Storage,
+    session: &Session,
+    mut response: SyncResponse,
+    acks: Vec<Ack>,
+    mut summary: ExchangeSummary,
+) -> Result<(Vec<u8>, ExchangeSummary, Session), ExchangeError> {
     response.acks = acks;
     let sent: Vec<(String, String)> = response
         .changes
@@ -117,6 +162,7 @@ pub fn handle(
         .collect();
     summary.sent = sent.len();
     if !sent.is_empty() {
+        let now = Utc::now();
         storage.write(|conn| {
             accounts::audit(
                 conn,
@@ -128,7 +174,7 @@ pub fn handle(
             )
         })?;
     }
-    Ok((protocol::encode(&response), summary))
+    Ok((protocol::encode(&response), summary, session.clone()))
 }
 
 /// Refuses the whole request, before anything is stored, if any pushed change is not an
@@ -169,6 +215,13 @@ struct Journaled {
     changes: Vec<Vec<u8>>,
 }
 
+/// A pushed household that the server now holds: what goes to the journal (nothing if it had
+/// every change already) and its document, to keep in memory once the transaction commits.
+struct Held {
+    journaled: Option<Journaled>,
+    household: StoredHousehold,
+}
+
 /// Stores the pushed households in one transaction, each checked with the access rules and
 /// written in a savepoint of its own, with an audit row for each; acknowledges each household
 /// named in the push.
@@ -182,9 +235,10 @@ fn store_push(
         return Ok(Vec::new());
     }
     let households = by_household(&request.push);
-    let statuses = storage.write(|conn| {
+    let (statuses, held) = storage.write(|conn| {
         let mut statuses: BTreeMap<&str, AckStatus> = BTreeMap::new();
         let mut journaled = Vec::new();
+        let mut held = Vec::new();
         let (mut written, mut refused) = (Vec::new(), Vec::new());
         for (&id, changes) in &households {
             let size: usize = changes.iter().map(Vec::len).sum();
@@ -195,14 +249,18 @@ fn store_push(
                     ),
                 }
             } else {
-                let stored =
-                    conn.savepoint(|conn| store_household(conn, id, changes.clone(), session));
+                let stored = conn.savepoint(|conn| {
+                    store_household(conn, storage, id, changes.clone(), session)
+                });
                 match stored {
-                    Ok(Some(entry)) => {
-                        journaled.push(entry);
+                    Ok(Held {
+                        journaled: entry,
+                        household,
+                    }) => {
+                        journaled.extend(entry);
+                        held.push((id.to_string(), household));
                         AckStatus::Stored
                     }
-                    Ok(None) => AckStatus::Stored,
                     Err(Refusal::Refused(status)) => status,
                     Err(Refusal::Failed(StorageError::Core(err))) => AckStatus::Rejected {
                         reason: err.to_string(),
@@ -223,8 +281,11 @@ fn store_push(
         let (user, device) = (&session.user.id, &session.device_id);
         accounts::audit(conn, user, device, "write", &written, now)?;
         accounts::audit(conn, user, device, "refused", &refused, now)?;
-        Ok(statuses)
+        Ok((statuses, held))
     })?;
+    for (id, household) in held {
+        storage.cache().keep(id, household);
+    }
     Ok(request
         .push
         .iter()
@@ -253,32 +314,22 @@ impl From<StorageError> for Refusal {
 }
 
 /// Merges one household's pushed changes into the server's copy, checks the result with the
-/// core's rules, and stores it; returns its new changes for the journal (`None` if it already
-/// had them all).
+/// core's rules, and stores it.
 fn store_household(
     conn: &mut dyn Conn,
+    storage: &Storage,
     household_id: &str,
     changes: Vec<Vec<u8>>,
     session: &Session,
-) -> Result<Option<Journaled>, Refusal> {
+) -> Result<Held, Refusal> {
     // The server never writes changes of its own to a pushed household.
     let actor = ActorId::random();
-    let (mut stored, before) = match documents::load(conn, household_id, actor.clone())? {
-        Some(stored) => {
-            // A copy the server cannot read is refused, never written over unchecked.
-            let before = stored.doc.read().map_err(|err| {
-                Refusal::Refused(AckStatus::Rejected {
-                    reason: format!("服务器上的本户档案无法读取，已拒收：{err}"),
-                })
-            })?;
-            (stored, Some(before))
-        }
-        None => (StoredHousehold::new(actor), None),
-    };
+    let mut stored = documents::load(conn, storage.cache(), household_id, actor.clone())?
+        .unwrap_or_else(|| StoredHousehold::new(actor));
     let (outcome, read) = stored
         .doc
         .receive(household_id, vec![Incoming::Changes(changes)]);
-    let (data, conflicts) = match (outcome, read) {
+    let read = match (outcome, read) {
         (ApplyOutcome::Applied { .. }, Some(read)) => read,
         (ApplyOutcome::MissingDependencies { .. }, _) => {
             return Err(Refusal::Refused(AckStatus::MissingDependencies));
@@ -295,24 +346,31 @@ fn store_household(
     check_write(
         &session.user,
         &session.scope.villages,
-        before.as_ref(),
-        &data,
+        stored.current(),
+        &read.0,
     )
     .map_err(|err: CoreError| {
         Refusal::Refused(AckStatus::Rejected {
             reason: err.to_string(),
         })
     })?;
-    let new_changes = stored.new_changes();
-    if new_changes.is_empty() && stored.is_stored() {
-        return Ok(None);
+    let changes = stored.new_changes();
+    if changes.is_empty() && stored.is_stored() {
+        return Ok(Held {
+            journaled: None,
+            household: stored,
+        });
     }
-    documents::save(conn, &mut stored, &data, conflicts)?;
-    Ok(Some(Journaled {
-        household_id: household_id.to_string(),
-        village_id: data.household.village_id,
-        changes: new_changes,
-    }))
+    let village_id = read.0.household.village_id.clone();
+    documents::save(conn, &mut stored, read)?;
+    Ok(Held {
+        journaled: Some(Journaled {
+            household_id: household_id.to_string(),
+            village_id,
+            changes,
+        }),
+        household: stored,
+    })
 }
 
 /// Numbers the stored changes in each town's journal, towns in order, at the end of the

@@ -45,19 +45,19 @@ fn store(
     household_id: &str,
     origin: &str,
 ) -> Result<(), StorageError> {
-    let (data, conflicts) = stored.doc.read_checked(household_id)?;
+    let read = stored.doc.read_checked(household_id)?;
     let changes = stored.new_changes();
     if changes.is_empty() && stored.is_stored() {
         return Ok(());
     }
-    documents::save(conn, stored, &data, conflicts)?;
-    let village = data.household.village_id.as_str();
-    let town = town_of(conn, village)?;
+    let village = read.0.household.village_id.clone();
+    documents::save(conn, stored, read)?;
+    let town = town_of(conn, &village)?;
     let entries: Vec<JournalEntry<'_>> = changes
         .iter()
         .map(|bytes| JournalEntry {
             household_id,
-            village_id: village,
+            village_id: &village,
             origin,
             bytes,
         })
@@ -72,7 +72,7 @@ pub fn import(storage: &Storage, docs: &[HouseholdDoc], origin: &str) -> Result<
         for doc in docs {
             let id = doc.household_id()?;
             let actor = ActorId::random();
-            let mut stored = documents::load(conn, &id, actor.clone())?
+            let mut stored = documents::load(conn, storage.cache(), &id, actor.clone())?
                 .unwrap_or_else(|| StoredHousehold::new(actor));
             let incoming = Incoming::Document(Box::new(doc.clone()));
             match stored.doc.receive(&id, vec![incoming]).0 {
@@ -104,22 +104,20 @@ pub fn edit<T>(
 ) -> Result<T, StorageError> {
     let actor = staff_actor(&staff.id);
     let origin = actor.to_hex_string();
-    storage.write(|conn| {
+    let (value, stored) = storage.write(|conn| {
         let scope = accounts::scope_of_user(conn, staff)?;
-        let mut stored = documents::load(conn, household_id, actor.clone())?.ok_or_else(|| {
-            CoreError::NotFound {
+        let mut stored = documents::load(conn, storage.cache(), household_id, actor.clone())?
+            .ok_or_else(|| CoreError::NotFound {
                 kind: "户".into(),
                 id: household_id.to_string(),
-            }
-        })?;
-        let before = stored.doc.read()?;
+            })?;
         let ctx = EditContext {
             user: staff,
             at: now,
         };
         let value = change(&mut stored.doc, ctx)?;
         let after = stored.doc.read()?;
-        check_write(staff, &scope.villages, Some(&before), &after)?;
+        check_write(staff, &scope.villages, stored.current(), &after)?;
         store(conn, &mut stored, household_id, &origin)?;
         accounts::audit(
             conn,
@@ -129,6 +127,8 @@ pub fn edit<T>(
             &[(household_id.to_string(), "镇中心操作".to_string())],
             now,
         )?;
-        Ok(value)
-    })
+        Ok((value, stored))
+    })?;
+    storage.cache().keep(household_id.to_string(), stored);
+    Ok(value)
 }

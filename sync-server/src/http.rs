@@ -155,19 +155,10 @@ async fn sync(State(state): State<AppState>, headers: HeaderMap, body: Body) -> 
     let storage = Arc::clone(&state.storage);
     // The device is looked up once its whole request has arrived, so a device revoked while
     // it was uploading is refused.
-    let result = tokio::task::spawn_blocking(move || {
-        let session = storage.authenticate(&token)?;
-        let outcome = exchange::handle(&storage, &bytes, &session);
-        Ok::<_, AccountError>((outcome, session))
-    })
-    .await;
+    let result =
+        tokio::task::spawn_blocking(move || exchange::handle(&storage, &token, &bytes)).await;
     match result {
-        Ok(Err(AccountError::BadToken)) => {
-            tracing::warn!("sync with an unknown or revoked token");
-            unauthorized()
-        }
-        Ok(Err(err)) => internal(&err),
-        Ok(Ok((Ok((body, summary)), session))) => {
+        Ok(Ok((body, summary, session))) => {
             tracing::info!(
                 user = %session.user.id,
                 device = %session.device_id,
@@ -185,7 +176,7 @@ async fn sync(State(state): State<AppState>, headers: HeaderMap, body: Body) -> 
                 .insert(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));
             response
         }
-        Ok(Ok((Err(err), _))) => {
+        Ok(Err(err)) => {
             let status = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::BAD_REQUEST);
             if status.is_server_error() {
                 return internal(&err);

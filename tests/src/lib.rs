@@ -166,7 +166,21 @@ impl ServerProcess {
     /// Starts `exe serve` on the data (a folder or a `postgres://` URL) and waits until it
     /// listens.
     pub fn start(exe: &Path, data: &str) -> ServerProcess {
-        let mut child = Command::new(exe)
+        ServerProcess::start_on(exe, data, None)
+    }
+
+    /// Like [`ServerProcess::start`], with the process pinned to `core` (with `taskset`) when
+    /// one is given.
+    pub fn start_on(exe: &Path, data: &str, core: Option<usize>) -> ServerProcess {
+        let mut command = match core {
+            Some(core) => {
+                let mut taskset = Command::new("taskset");
+                taskset.args(["-c", &core.to_string()]).arg(exe);
+                taskset
+            }
+            None => Command::new(exe),
+        };
+        let mut child = command
             .args(["serve", "--listen", "127.0.0.1:0", "--data"])
             .arg(data)
             .env("RUST_LOG", "warn")

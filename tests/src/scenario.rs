@@ -6,6 +6,9 @@
 //! phones of one scope must hold identical documents and query tables, and no phone may hold a
 //! household outside its villages.
 //!
+//! With several server processes on one database, each sync goes to one of them at random: the
+//! servers keep no state of their own.
+//!
 //! A schedule is fully determined by its seed (the server's own randomness, such as ids it
 //! generates, does not change what the phones do).
 
@@ -34,6 +37,8 @@ pub struct ScenarioOptions {
     pub restart_chance: f64,
     /// Chance per step that a phone's store is closed and reopened.
     pub reopen_chance: f64,
+    /// Server processes sharing the database; each sync goes to one of them at random.
+    pub servers: usize,
 }
 
 impl Default for ScenarioOptions {
@@ -43,6 +48,7 @@ impl Default for ScenarioOptions {
             households_per_village: 4,
             restart_chance: 0.05,
             reopen_chance: 0.05,
+            servers: 1,
         }
     }
 }
@@ -99,7 +105,7 @@ impl ScheduleClock {
 struct World {
     rng: ChaCha8Rng,
     clock: ScheduleClock,
-    server: ServerProcess,
+    servers: Vec<ServerProcess>,
     phones: Vec<Phone>,
     facts: BTreeSet<Fact>,
     report: ScenarioReport,
@@ -118,7 +124,9 @@ pub fn run(exe: &Path, seed: u64, options: &ScenarioOptions) -> Result<ScenarioR
         ..DemoOptions::default()
     };
     let (town, state) = prepare_server_data(&data, &demo);
-    let server = ServerProcess::start(exe, &data);
+    let servers = (0..options.servers.max(1))
+        .map(|_| ServerProcess::start(exe, &data))
+        .collect();
     let now = DateTime::parse_from_rfc3339("2026-11-20T02:00:00Z")
         .expect("time")
         .with_timezone(&Utc);
@@ -126,7 +134,7 @@ pub fn run(exe: &Path, seed: u64, options: &ScenarioOptions) -> Result<ScenarioR
     let mut world = World {
         rng: ChaCha8Rng::seed_from_u64(seed),
         clock: clock.clone(),
-        server,
+        servers,
         phones: Vec::new(),
         facts: BTreeSet::new(),
         report: ScenarioReport::default(),
@@ -146,7 +154,7 @@ pub fn run(exe: &Path, seed: u64, options: &ScenarioOptions) -> Result<ScenarioR
             Store::open_with_clock(&path, Arc::new(clock.clone())).map_err(|e| e.to_string())?,
         );
         store.sign_in(user.clone()).map_err(|e| e.to_string())?;
-        let answer = enroll_phone(&state.storage, &world.server.url, &store, &user.id);
+        let answer = enroll_phone(&state.storage, &world.servers[0].url, &store, &user.id);
         world.phones.push(Phone {
             name: name.to_string(),
             path,
@@ -183,7 +191,8 @@ impl World {
         self.clock.advance(self.rng.random_range(1..240));
         let roll: f64 = self.rng.random();
         if roll < options.restart_chance {
-            self.server.restart();
+            let server = self.rng.random_range(0..self.servers.len());
+            self.servers[server].restart();
             self.report.restarts += 1;
             return Ok(());
         }
@@ -199,7 +208,8 @@ impl World {
 
     fn sync(&mut self, phone: usize) -> Result<(), String> {
         let p = &self.phones[phone];
-        sync_now(&p.store, quick_config(&self.server.url))
+        let server = &self.servers[self.rng.random_range(0..self.servers.len())];
+        sync_now(&p.store, quick_config(&server.url))
             .map_err(|e| format!("{} could not sync: {e}", p.name))?;
         let status = p.store.sync_status().map_err(|e| e.to_string())?;
         if status.rejected_households > 0 || status.set_aside_households > 0 {

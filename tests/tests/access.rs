@@ -129,8 +129,14 @@ fn codes_are_single_use_expire_and_revoked_devices_stop_syncing() {
         .unwrap();
     assert_eq!(answer.villages, vec![VILLAGE.to_string()]);
     assert_eq!(answer.token.len(), 64, "256 bits, hex");
-    // The server keeps only a hash of the token.
+    // The server keeps only a hash of the token, in files only its user may read.
     assert!(!stored_anywhere(&t.data, answer.token.as_bytes()));
+    if let Ok(folder) = std::fs::metadata(&t.data) {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(folder.permissions().mode() & 0o777, 0o700);
+        let file = std::fs::metadata(std::path::Path::new(&t.data).join("server.db")).unwrap();
+        assert_eq!(file.permissions().mode() & 0o777, 0o600);
+    }
     // The code cannot be used again, nor an expired one.
     let other = phone(&t.root.join("q.db"), &agent, now());
     let again = rt.block_on(sync::enroll(

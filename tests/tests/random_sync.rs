@@ -28,11 +28,25 @@ fn seeds() -> Vec<u64> {
 
 #[test]
 fn random_schedules_lose_nothing_and_converge() {
+    run_schedules(&ScenarioOptions::default(), seeds());
+}
+
+/// Two server processes on one database (the PostgreSQL run shares a PostgreSQL database, the
+/// SQLite run one file): phones sync with either at random and converge with nothing lost.
+#[test]
+fn two_server_processes_on_one_database_serve_the_same_phones() {
+    let options = ScenarioOptions {
+        servers: 2,
+        ..ScenarioOptions::default()
+    };
+    run_schedules(&options, seeds().into_iter().take(8).collect());
+}
+
+fn run_schedules(options: &ScenarioOptions, seeds: Vec<u64>) {
     let exe = common::server_exe();
-    let options = ScenarioOptions::default();
     let mut total = scenario::ScenarioReport::default();
-    for seed in seeds() {
-        match scenario::run(&exe, seed, &options) {
+    for seed in seeds {
+        match scenario::run(&exe, seed, options) {
             Ok(report) => {
                 total.edits += report.edits;
                 total.syncs += report.syncs;

@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 
 use thiserror::Error;
 
-use super::sql::{Cols, Conn, Param};
+use super::sql::{Cols, Conn, Param, ROWS_PER_INSERT, insert_rows};
 use super::{Storage, StorageError};
 
 /// What can go wrong with accounts.
@@ -195,19 +195,27 @@ pub fn audit(
     rows: &[(String, String)],
     now: DateTime<Utc>,
 ) -> Result<(), StorageError> {
-    for (household, detail) in rows {
-        conn.execute(
-            "INSERT INTO audit (at, user_id, device_id, household_id, action, detail)
-             VALUES ($1, $2, $3, $4, $5, $6)",
-            &[
+    let columns = [
+        "at",
+        "user_id",
+        "device_id",
+        "household_id",
+        "action",
+        "detail",
+    ];
+    for batch in rows.chunks(ROWS_PER_INSERT) {
+        let mut params: Vec<Param<'_>> = Vec::with_capacity(batch.len() * columns.len());
+        for (household, detail) in batch {
+            params.extend::<[Param<'_>; 6]>([
                 now.timestamp_millis().into(),
                 user_id.into(),
                 device_id.into(),
                 household.into(),
                 action.into(),
                 detail.into(),
-            ],
-        )?;
+            ]);
+        }
+        conn.execute(&insert_rows("audit", &columns, batch.len()), &params)?;
     }
     Ok(())
 }
@@ -349,24 +357,8 @@ impl Storage {
 
     /// The session behind a token, or [`AccountError::BadToken`].
     pub fn authenticate(&self, token: &str) -> Result<Session, AccountError> {
-        let hash = sha256(token);
-        let mut outcome = Err(AccountError::BadToken);
-        self.read(|conn| {
-            let row = conn.query_opt(
-                "SELECT device_id, user_id, revoked_at FROM devices WHERE token_hash = $1",
-                &[Param::Blob(&hash)],
-            )?;
-            if let Some(row) = row {
-                let mut cols = Cols::of(row);
-                let device = cols.take()?.text()?;
-                let user_id = cols.take()?.text()?;
-                if cols.take()?.opt_int()?.is_none() {
-                    outcome = session(conn, &user_id, &device);
-                }
-            }
-            Ok(())
-        })?;
-        outcome
+        self.read(|conn| authenticate(conn, token))?
+            .ok_or(AccountError::BadToken)
     }
 
     /// Revokes a device: its token stops working at once.
@@ -429,6 +421,41 @@ impl Storage {
             .collect()
         })?)
     }
+}
+
+/// The session behind a token, read in the caller's transaction: `None` for a token that is
+/// not (or no longer) a device's.
+pub fn authenticate(conn: &mut dyn Conn, token: &str) -> Result<Option<Session>, StorageError> {
+    let Some(row) = conn.query_opt(
+        "SELECT d.device_id, d.revoked_at, u.id, u.name, u.role, u.region_ids
+           FROM devices d JOIN users u ON u.id = d.user_id WHERE d.token_hash = $1",
+        &[Param::Blob(&sha256(token))],
+    )?
+    else {
+        return Ok(None);
+    };
+    let mut cols = Cols::of(row);
+    let device_id = cols.take()?.text()?;
+    if cols.take()?.opt_int()?.is_some() {
+        return Ok(None);
+    }
+    let id = cols.take()?.text()?;
+    let name = cols.take()?.text()?;
+    let role = cols.take()?.text()?;
+    let regions = cols.take()?.text()?;
+    let user = User {
+        id,
+        name,
+        role: Role::from_code(&role)
+            .ok_or_else(|| StorageError::Schema(format!("未知角色 {role}")))?,
+        region_ids: serde_json::from_str(&regions).unwrap_or_default(),
+    };
+    let scope = scope_of_user(conn, &user)?;
+    Ok(Some(Session {
+        user,
+        device_id,
+        scope,
+    }))
 }
 
 /// The session of a device of a user.

@@ -1,33 +1,47 @@
 //! Household documents on the server: a snapshot per household plus incremental chunks,
 //! compacted into a new snapshot once enough pile up, and the query tables rewritten from the
-//! document (rows from the core) in the same transaction.
+//! document (rows from the core) in the same transaction. Each write bumps the household's
+//! version; a process keeps recently used documents in memory and uses its copy only when the
+//! stored version is still the one it holds, so several processes can share a database.
+
+use std::num::NonZeroUsize;
+use std::sync::Mutex;
 
 use automerge::{ActorId, ChangeHash};
-use doorstep_core::projection::{TABLES, rows};
+use doorstep_core::projection::{TABLES, TableRows, rows};
 use doorstep_core::{HouseholdData, HouseholdDoc};
+use lru::LruCache;
 
 use super::StorageError;
-use super::sql::{Cols, Conn, Param, placeholders};
+use super::sql::{Cols, Conn, Param, ROWS_PER_INSERT, insert_rows, placeholders};
 
 /// After this many chunks the next write replaces them with one snapshot.
 const COMPACT_AFTER_CHUNKS: i64 = 32;
+/// Household documents a process keeps in memory.
+const CACHED_HOUSEHOLDS: usize = 2048;
 
 /// A household's document loaded for a change, and what of it is stored.
 pub struct StoredHousehold {
-    /// The document (writing with the actor it was loaded with).
+    /// The document.
     pub doc: HouseholdDoc,
     persisted_heads: Vec<ChangeHash>,
     /// Chunks after the snapshot; `None` for a household not stored yet.
     chunks: Option<i64>,
+    version: i64,
+    /// What the stored document holds, with its number of conflicting fields (`None` for a
+    /// household not stored yet).
+    current: Option<(HouseholdData, usize)>,
 }
 
 impl StoredHousehold {
-    /// A household not stored yet, starting from an empty document.
+    /// A household not stored yet, starting from an empty document written by `actor`.
     pub fn new(actor: ActorId) -> StoredHousehold {
         StoredHousehold {
             doc: HouseholdDoc::empty(actor),
             persisted_heads: Vec::new(),
             chunks: None,
+            version: 0,
+            current: None,
         }
     }
 
@@ -36,9 +50,46 @@ impl StoredHousehold {
         self.chunks.is_some()
     }
 
+    /// What the stored document holds (`None` for a household not stored yet).
+    pub fn current(&self) -> Option<&HouseholdData> {
+        self.current.as_ref().map(|(data, _)| data)
+    }
+
     /// The changes made to the document since it was loaded.
     pub fn new_changes(&mut self) -> Vec<Vec<u8>> {
         self.doc.changes_since(&self.persisted_heads)
+    }
+}
+
+/// Recently used household documents of this process, each with the version it was stored
+/// at. A copy is only used while the database still holds that version.
+pub struct DocumentCache {
+    entries: Mutex<LruCache<String, StoredHousehold>>,
+}
+
+impl Default for DocumentCache {
+    fn default() -> Self {
+        DocumentCache {
+            entries: Mutex::new(LruCache::new(
+                NonZeroUsize::new(CACHED_HOUSEHOLDS).expect("non-zero"),
+            )),
+        }
+    }
+}
+
+impl DocumentCache {
+    fn take(&self, household_id: &str, version: i64) -> Option<StoredHousehold> {
+        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        let cached = entries.pop(household_id)?;
+        (cached.version == version).then_some(cached)
+    }
+
+    /// Keeps a household's document once what it holds is committed.
+    pub fn keep(&self, household_id: String, stored: StoredHousehold) {
+        if stored.is_stored() {
+            let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+            entries.put(household_id, stored);
+        }
     }
 }
 
@@ -65,23 +116,38 @@ pub fn bytes(conn: &mut dyn Conn, household_id: &str) -> Result<Option<Vec<u8>>,
     Ok(Some(bytes))
 }
 
-/// Loads a household's document to change it, writing with `actor`; on PostgreSQL its row
-/// stays locked until the transaction ends, so concurrent changes to one household take turns.
+/// Loads a household's document to change it, writing with `actor`, from `cache` when it
+/// holds the stored version; on PostgreSQL the household's row stays locked until the
+/// transaction ends, so concurrent changes to one household take turns. A stored document the
+/// server cannot read is an error (it is never written over unchecked).
 pub fn load(
     conn: &mut dyn Conn,
+    cache: &DocumentCache,
     household_id: &str,
     actor: ActorId,
 ) -> Result<Option<StoredHousehold>, StorageError> {
     let sql = format!(
-        "SELECT snapshot, chunk_count FROM documents WHERE household_id = $1{}",
+        "SELECT version, chunk_count FROM documents WHERE household_id = $1{}",
         conn.dialect().for_update()
     );
     let Some(row) = conn.query_opt(&sql, &[household_id.into()])? else {
         return Ok(None);
     };
     let mut cols = Cols::of(row);
-    let snapshot = cols.take()?.blob()?;
+    let version = cols.take()?.int()?;
     let chunks = cols.take()?.int()?;
+    if let Some(mut cached) = cache.take(household_id, version) {
+        cached.doc.set_actor(actor);
+        return Ok(Some(cached));
+    }
+    let snapshot = conn
+        .query_opt(
+            "SELECT snapshot FROM documents WHERE household_id = $1",
+            &[household_id.into()],
+        )?
+        .map(|row| Cols::of(row).take()?.blob())
+        .transpose()?
+        .unwrap_or_default();
     // The bytes are the server's own, written from documents it checked.
     let mut doc = HouseholdDoc::load_trusted(&snapshot, actor)?;
     if chunks > 0 {
@@ -92,34 +158,48 @@ pub fn load(
             doc.load_incremental(&Cols::of(row).take()?.blob()?)?;
         }
     }
+    let current = doc.read_checked(household_id).map_err(|err| {
+        doorstep_core::CoreError::InvalidDocument {
+            reason: format!("服务器上的本户档案无法读取，已拒收：{err}"),
+        }
+    })?;
     let persisted_heads = doc.heads();
     Ok(Some(StoredHousehold {
         doc,
         persisted_heads,
         chunks: Some(chunks),
+        version,
+        current: Some(current),
     }))
 }
 
 /// Writes what the document has beyond what is stored (a chunk, or a fresh snapshot when the
-/// household is new or has enough chunks) and rewrites its query tables from `data`.
+/// household is new or has enough chunks), bumps its version, and rewrites the query tables
+/// whose rows `read` (the document now, with its number of conflicting fields) changes.
 pub fn save(
     conn: &mut dyn Conn,
     stored: &mut StoredHousehold,
-    data: &HouseholdData,
-    conflict_count: usize,
+    read: (HouseholdData, usize),
 ) -> Result<(), StorageError> {
-    let id = data.household.id.as_str();
-    let village = data.household.village_id.as_str();
+    let id = read.0.household.id.clone();
+    let village = read.0.household.village_id.clone();
+    let version = stored.version + 1;
     match stored.chunks {
         Some(n) if n < COMPACT_AFTER_CHUNKS => {
             let chunk = stored.doc.save_after(&stored.persisted_heads);
             conn.execute(
                 "INSERT INTO doc_chunks (household_id, seq, bytes) VALUES ($1, $2, $3)",
-                &[id.into(), (n + 1).into(), Param::Blob(&chunk)],
+                &[id.as_str().into(), (n + 1).into(), Param::Blob(&chunk)],
             )?;
             conn.execute(
-                "UPDATE documents SET chunk_count = $1, village_id = $2 WHERE household_id = $3",
-                &[(n + 1).into(), village.into(), id.into()],
+                "UPDATE documents SET chunk_count = $1, village_id = $2, version = $3
+                  WHERE household_id = $4",
+                &[
+                    (n + 1).into(),
+                    village.as_str().into(),
+                    version.into(),
+                    id.as_str().into(),
+                ],
             )?;
             stored.chunks = Some(n + 1);
         }
@@ -128,53 +208,62 @@ pub fn save(
             if existing.is_some() {
                 conn.execute(
                     "DELETE FROM doc_chunks WHERE household_id = $1",
-                    &[id.into()],
+                    &[id.as_str().into()],
                 )?;
             }
             conn.execute(
-                "INSERT INTO documents (household_id, village_id, snapshot, chunk_count)
-                 VALUES ($1, $2, $3, 0)
+                "INSERT INTO documents (household_id, village_id, snapshot, chunk_count, version)
+                 VALUES ($1, $2, $3, 0, $4)
                  ON CONFLICT (household_id) DO UPDATE
                     SET village_id = excluded.village_id, snapshot = excluded.snapshot,
-                        chunk_count = 0",
-                &[id.into(), village.into(), Param::Blob(&snapshot)],
+                        chunk_count = 0, version = excluded.version",
+                &[
+                    id.as_str().into(),
+                    village.as_str().into(),
+                    Param::Blob(&snapshot),
+                    version.into(),
+                ],
             )?;
             stored.chunks = Some(0);
         }
     }
+    let before = stored.current.as_ref().map(|(data, n)| rows(data, *n));
+    write_projection(conn, &id, before.as_deref(), &rows(&read.0, read.1))?;
     stored.persisted_heads = stored.doc.heads();
-    write_projection(conn, data, conflict_count)
+    stored.version = version;
+    stored.current = Some(read);
+    Ok(())
 }
 
-/// Rewrites a household's rows in every query table.
+/// Rewrites a household's rows in each query table where they differ from `before` (every
+/// table for a household not stored yet).
 fn write_projection(
     conn: &mut dyn Conn,
-    data: &HouseholdData,
-    conflict_count: usize,
+    household_id: &str,
+    before: Option<&[TableRows]>,
+    after: &[TableRows],
 ) -> Result<(), StorageError> {
-    let id = data.household.id.as_str();
-    for table in TABLES {
-        conn.execute(
-            &format!(
-                "DELETE FROM {} WHERE {} = $1",
-                table.name, table.household_column
-            ),
-            &[id.into()],
-        )?;
-    }
-    for table_rows in rows(data, conflict_count) {
+    for (n, table_rows) in after.iter().enumerate() {
         let table = table_rows.table;
-        let sql = format!(
-            "INSERT INTO {} ({}) VALUES ({})",
-            table.name,
-            table.columns.join(", "),
-            placeholders(1, table.columns.len())
-        );
-        for row in &table_rows.rows {
-            let params: Vec<Param<'_>> = row.iter().map(Param::from).collect();
+        if before.is_some_and(|b| b[n].rows == table_rows.rows) {
+            continue;
+        }
+        if before.is_some() {
+            conn.execute(
+                &format!(
+                    "DELETE FROM {} WHERE {} = $1",
+                    table.name, table.household_column
+                ),
+                &[household_id.into()],
+            )?;
+        }
+        for batch in table_rows.rows.chunks(ROWS_PER_INSERT) {
+            let sql = insert_rows(table.name, table.columns, batch.len());
+            let params: Vec<Param<'_>> = batch.iter().flatten().map(Param::from).collect();
             conn.execute(&sql, &params)?;
         }
     }
+    debug_assert_eq!(after.len(), TABLES.len());
     Ok(())
 }
 

@@ -11,7 +11,7 @@ use doorstep_core::sync::protocol::TownCursor;
 
 use super::StorageError;
 use super::accounts::Scope;
-use super::sql::{Cols, Conn, Param, placeholders};
+use super::sql::{Cols, Conn, Param, ROWS_PER_INSERT, insert_rows, placeholders};
 
 /// Entries read per query while filling a page.
 const ROWS_PER_QUERY: i64 = 256;
@@ -47,19 +47,28 @@ pub fn append(
          RETURNING seq",
         &[town.into(), count.into()],
     )?;
-    for (n, entry) in entries.iter().enumerate() {
-        conn.execute(
-            "INSERT INTO journal (town_id, seq, household_id, village_id, origin, bytes)
-             VALUES ($1, $2, $3, $4, $5, $6)",
-            &[
+    let columns = [
+        "town_id",
+        "seq",
+        "household_id",
+        "village_id",
+        "origin",
+        "bytes",
+    ];
+    let first = head - count + 1;
+    for (b, batch) in entries.chunks(ROWS_PER_INSERT).enumerate() {
+        let mut params: Vec<Param<'_>> = Vec::with_capacity(batch.len() * columns.len());
+        for (n, entry) in batch.iter().enumerate() {
+            params.extend::<[Param<'_>; 6]>([
                 town.into(),
-                (head - count + 1 + n as i64).into(),
+                (first + (b * ROWS_PER_INSERT + n) as i64).into(),
                 entry.household_id.into(),
                 entry.village_id.into(),
                 entry.origin.into(),
                 Param::Blob(entry.bytes),
-            ],
-        )?;
+            ]);
+        }
+        conn.execute(&insert_rows("journal", &columns, batch.len()), &params)?;
     }
     Ok(())
 }

@@ -35,7 +35,7 @@ const MIGRATIONS: &[Migration] = &[Migration {
     CREATE INDEX audit_household ON audit (household_id, seq);
     CREATE TABLE documents (
         household_id TEXT PRIMARY KEY, village_id TEXT NOT NULL,
-        snapshot {blob} NOT NULL, chunk_count {int} NOT NULL);
+        snapshot {blob} NOT NULL, chunk_count {int} NOT NULL, version {int} NOT NULL);
     CREATE INDEX documents_village ON documents (village_id, household_id);
     CREATE TABLE doc_chunks (
         household_id TEXT NOT NULL REFERENCES documents(household_id), seq {int} NOT NULL,

@@ -54,6 +54,20 @@ pub enum StorageError {
     Core(#[from] CoreError),
 }
 
+/// Creates the SQLite folder readable by the server's user only (0700), and the database file
+/// likewise (0600): it holds identity numbers.
+fn private_folder(folder: &Path, file: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    std::fs::create_dir_all(folder)?;
+    std::fs::set_permissions(folder, std::fs::Permissions::from_mode(0o700))?;
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(0o600)
+        .open(file)?;
+    std::fs::set_permissions(file, std::fs::Permissions::from_mode(0o600))
+}
+
 enum Backend {
     Sqlite(sqlite::SqliteDb),
     Postgres(pg::PgDb),
@@ -62,25 +76,36 @@ enum Backend {
 /// The server's database.
 pub struct Storage {
     backend: Backend,
+    cache: documents::DocumentCache,
 }
 
 impl Storage {
     /// Opens the database at `location` and brings its schema up to date: a `postgres://` (or
     /// `postgresql://`) URL, or a folder that holds (or will hold) `server.db`.
     pub fn open(location: &str) -> Result<Storage, StorageError> {
-        let backend =
-            if location.starts_with("postgres://") || location.starts_with("postgresql://") {
-                Backend::Postgres(pg::PgDb::open(location)?)
-            } else {
-                let folder = Path::new(location);
-                std::fs::create_dir_all(folder).map_err(|e| {
-                    StorageError::Schema(format!("无法创建数据目录 {}：{e}", folder.display()))
-                })?;
-                Backend::Sqlite(sqlite::SqliteDb::open(&folder.join("server.db"))?)
-            };
-        let storage = Storage { backend };
+        let backend = if location.starts_with("postgres://")
+            || location.starts_with("postgresql://")
+        {
+            Backend::Postgres(pg::PgDb::open(location)?)
+        } else {
+            let folder = Path::new(location);
+            let file = folder.join("server.db");
+            private_folder(folder, &file)
+                .map_err(|e| StorageError::Schema(format!("无法准备数据目录 {location}：{e}")))?;
+            Backend::Sqlite(sqlite::SqliteDb::open(&file)?)
+        };
+        let storage = Storage {
+            backend,
+            cache: documents::DocumentCache::default(),
+        };
         while storage.write(migrations::step)? {}
         Ok(storage)
+    }
+
+    /// This process's copies of recently used household documents (see
+    /// [`documents::load`]).
+    pub fn cache(&self) -> &documents::DocumentCache {
+        &self.cache
     }
 
     /// The dialect of the database.

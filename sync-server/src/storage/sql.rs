@@ -229,6 +229,23 @@ pub fn placeholders(from: usize, count: usize) -> String {
         .join(", ")
 }
 
+/// `INSERT INTO table (columns) VALUES (...), (...)` for `rows` rows, numbered in order.
+pub fn insert_rows(table: &str, columns: &[&str], rows: usize) -> String {
+    let width = columns.len();
+    let values: Vec<String> = (0..rows)
+        .map(|r| format!("({})", placeholders(1 + r * width, width)))
+        .collect();
+    format!(
+        "INSERT INTO {table} ({}) VALUES {}",
+        columns.join(", "),
+        values.join(", ")
+    )
+}
+
+/// Rows inserted by one statement at most (keeps statements well inside both databases'
+/// parameter limits).
+pub const ROWS_PER_INSERT: usize = 64;
+
 /// Parameters for a list of texts.
 pub fn texts(items: &[String]) -> Vec<Param<'_>> {
     items.iter().map(Param::from).collect()

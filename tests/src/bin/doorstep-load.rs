@@ -1,58 +1,71 @@
-//! Load tool: N simulated agents, each with its own phone store, syncing concurrently with a
-//! sync server on loopback; reports syncs per second and latency percentiles.
+//! Load tool: measures the sync server, not the phones. It writes a generated town into the
+//! server's database, enrolls many devices, prepares every request body before the clock
+//! starts (no-op syncs at the journal's head, or pushes of ten households' new visits, each
+//! device's pushes following on from its previous ones), then starts the server as its own
+//! process pinned to one core, pins itself to the other, and drives the server with all
+//! devices at once for a while. It reports requests per second and latency percentiles.
 //!
-//! `cargo run --release -p doorstep-tests --bin doorstep-load -- --agents 50 --mode noop`
-//! starts its own server (in this process) on a generated town; `--server URL --village ID…`
-//! drives a server started elsewhere (for example `doorstep-sync-server demo`).
+//! `cargo build --release -p doorstep-tests` then
+//! `target/release/doorstep-load --mode noop --devices 50` (SQLite in a temporary folder), or
+//! with `--data postgres://…` for PostgreSQL.
 
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use automerge::ActorId;
+use chrono::Utc;
 use clap::{Parser, ValueEnum};
-use doorstep_core::sync::{CancellationToken, SyncConfig, sync};
-use doorstep_core::{Role, Store, User, VisitOutcome, VisitRecord};
+use doorstep_core::document::EditContext;
+use doorstep_core::sync::protocol::{self, DocChanges, Position, SyncRequest, TownCursor};
+use doorstep_core::{HouseholdDoc, Role, User, VisitOutcome, VisitRecord};
 use doorstep_demo::DemoOptions;
-use doorstep_sync_server::storage::Storage;
-use doorstep_tests::{InProcessServer, enroll_phone, prepare_server_data};
+use doorstep_sync_server::storage::{Scope, Storage, journal};
+use doorstep_tests::{RawClient, ServerProcess, prepare_server_data};
 
-#[derive(Clone, Copy, Debug, ValueEnum)]
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
 enum Mode {
     /// Syncs with nothing new on either side.
     Noop,
-    /// Each sync pushes ten new changes (visits in ten households).
+    /// Each request pushes a new visit in each of ten households.
     Push10,
 }
 
 #[derive(Parser)]
-#[command(about = "家门口办 同步服务器压力测试：多个模拟代办员并发同步")]
+#[command(about = "家门口办 同步服务器压力测试：请求体预先生成，服务器与压测程序各占一个核")]
 struct Args {
-    /// Concurrent simulated agents.
-    #[arg(long, default_value_t = 20)]
-    agents: usize,
-    /// What each sync carries.
+    /// What each request carries.
     #[arg(long, value_enum, default_value = "noop")]
     mode: Mode,
-    /// How long to drive load, in seconds.
-    #[arg(long, default_value_t = 20)]
+    /// Devices sending at once.
+    #[arg(long, default_value_t = 50)]
+    devices: usize,
+    /// How long to drive load, in seconds (push mode also stops when the prepared pushes run out).
+    #[arg(long, default_value_t = 15)]
     seconds: u64,
-    /// At most this many syncs per agent.
-    #[arg(long, default_value_t = 10_000)]
-    max_syncs: usize,
-    /// A server to drive (default: start one here on a generated town).
-    #[arg(long)]
-    server: Option<String>,
-    /// Villages to spread the agents over (with --server).
-    #[arg(long)]
-    village: Vec<String>,
-    /// The data directory of the server given with --server (to issue enrollment codes).
+    /// Pushes prepared per device (push mode).
+    #[arg(long, default_value_t = 80)]
+    pushes: usize,
+    /// The server's database: a folder (SQLite; default a temporary one) or a postgres:// URL.
     #[arg(long)]
     data: Option<String>,
-    /// Villages of the generated town (without --server).
+    /// Villages of the generated town.
     #[arg(long, default_value_t = 10)]
     villages: usize,
-    /// Households per village of the generated town.
+    /// Households per village.
     #[arg(long, default_value_t = 100)]
     households: usize,
+    /// The server executable (default: `test-sync-server` beside this program).
+    #[arg(long)]
+    server_exe: Option<PathBuf>,
+    /// The core the server runs on.
+    #[arg(long, default_value_t = 0)]
+    server_core: usize,
+    /// The core this program runs on.
+    #[arg(long, default_value_t = 1)]
+    client_core: usize,
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -63,116 +76,140 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[index.min(sorted.len() - 1)]
 }
 
+/// Pins a process (all its threads) to one core with `taskset`.
+fn pin(pid: u32, core: usize) {
+    let status = Command::new("taskset")
+        .args(["-a", "-p", "-c", &core.to_string(), &pid.to_string()])
+        .stdout(Stdio::null())
+        .status();
+    if !status.is_ok_and(|s| s.success()) {
+        eprintln!("警告：无法把进程 {pid} 固定到核 {core}（需要 taskset）");
+    }
+}
+
+/// One device: its token and the bodies it will send, in order.
+struct Device {
+    token: String,
+    bodies: Vec<Vec<u8>>,
+}
+
+/// A device id: 16 random bytes, as a phone's automerge actor.
+fn device_id() -> ActorId {
+    ActorId::from(rand::random::<[u8; 16]>())
+}
+
 fn main() {
     let args = Args::parse();
     let dir = tempfile::tempdir().expect("temp dir");
-    let (url, villages, accounts, _server) = match &args.server {
-        Some(url) => {
-            let Some(data) = &args.data else {
-                eprintln!(
-                    "错误：用 --server 时请用 --data 指定该服务器的数据目录（用于发放登记码）"
-                );
-                std::process::exit(2);
-            };
-            let accounts = Arc::new(Storage::open(data).expect("server data"));
-            (url.clone(), args.village.clone(), accounts, None)
-        }
-        None => {
-            let options = DemoOptions {
-                villages: args.villages,
-                households_per_village: args.households,
-                jobs_per_household: 2.0,
-                ..DemoOptions::default()
-            };
-            eprintln!(
-                "生成演示乡镇：{} 个村，每村 {} 户 …",
-                args.villages, args.households
-            );
-            let data = dir.path().join("server");
-            let (town, state) = prepare_server_data(&data.to_string_lossy(), &options);
-            let villages = town.villages().map(|v| v.id.clone()).collect();
-            let accounts = Arc::clone(&state.storage);
-            let server = InProcessServer::start(state);
-            (server.url.clone(), villages, accounts, Some(server))
-        }
+    let data = args
+        .data
+        .clone()
+        .unwrap_or_else(|| dir.path().join("server").to_string_lossy().into_owned());
+    let options = DemoOptions {
+        villages: args.villages,
+        households_per_village: args.households,
+        jobs_per_household: 2.0,
+        ..DemoOptions::default()
     };
-    if villages.is_empty() {
-        eprintln!("错误：请用 --village 指定至少一个村");
-        std::process::exit(2);
+    eprintln!(
+        "写入演示乡镇：{} 个村，每村 {} 户 → {data}",
+        args.villages, args.households
+    );
+    let (town, state) = prepare_server_data(&data, &options);
+    let storage = Arc::clone(&state.storage);
+    drop(state);
+    let exe = args.server_exe.clone().unwrap_or_else(|| {
+        std::env::current_exe()
+            .expect("this program")
+            .with_file_name("test-sync-server")
+    });
+    let server = ServerProcess::start_on(&exe, &data, Some(args.server_core));
+    pin(std::process::id(), args.client_core);
+
+    let villages: Vec<String> = town.villages().map(|v| v.id.clone()).collect();
+    let mut docs: HashMap<String, Vec<HouseholdDoc>> = HashMap::new();
+    for doc in &town.households {
+        let village = doc.read().expect("demo household").household.village_id;
+        docs.entry(village).or_default().push(doc.clone());
     }
-    let runtime = tokio::runtime::Runtime::new().expect("runtime");
-    eprintln!("{} 个模拟代办员首次同步（下载各自的村）…", args.agents);
-    let phones: Vec<(Arc<Store>, SyncConfig)> = (0..args.agents)
+    eprintln!("登记 {} 台设备并预先生成请求体 …", args.devices);
+    let devices: Vec<Device> = (0..args.devices)
         .map(|n| {
             let village = villages[n % villages.len()].clone();
-            let store =
-                Arc::new(Store::open(dir.path().join(format!("phone-{n}.db"))).expect("phone"));
             let user = User {
                 id: format!("load-agent-{n}"),
                 name: format!("压测代办员{n}"),
                 role: Role::Agent,
                 region_ids: vec![village.clone()],
             };
-            accounts.put_user(&user).expect("user");
-            enroll_phone(&accounts, &url, &store, &user.id);
-            let mut config = SyncConfig::new(&url);
-            config.retries = 0;
-            (store, config)
+            storage.put_user(&user).expect("user");
+            let actor = device_id();
+            let code = storage.issue_code(&user.id, Utc::now()).expect("code");
+            let raw = RawClient::enroll(&server.url, &code, &actor.to_hex_string(), "压测设备")
+                .expect("enroll");
+            let bodies = match args.mode {
+                Mode::Noop => vec![noop_body(&storage, &raw.device, &village)],
+                Mode::Push10 => {
+                    let mut mine = docs[&village].clone();
+                    push_bodies(&mut mine, &actor, &user, args.pushes)
+                }
+            };
+            Device {
+                token: raw.token,
+                bodies,
+            }
         })
         .collect();
-    runtime.block_on(async {
-        for (store, config) in &phones {
-            sync(
-                Arc::clone(store),
-                config.clone(),
-                None,
-                CancellationToken::new(),
-            )
-            .await
-            .expect("first sync");
-        }
-    });
 
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(args.devices)
+        .build()
+        .expect("client");
+    let url = format!("{}{}", server.url, protocol::SYNC_PATH);
     eprintln!("压测 {} 秒，模式 {:?} …", args.seconds, args.mode);
-    let deadline = Instant::now() + Duration::from_secs(args.seconds);
     let started = Instant::now();
-    let results = runtime.block_on(async {
-        let tasks: Vec<_> = phones
+    let deadline = started + Duration::from_secs(args.seconds);
+    let (mut latencies, errors) = runtime.block_on(async {
+        let tasks: Vec<_> = devices
             .into_iter()
-            .map(|(store, config)| {
-                let (mode, max_syncs) = (args.mode, args.max_syncs);
+            .map(|device| {
+                let (client, url, mode) = (client.clone(), url.clone(), args.mode);
                 tokio::spawn(async move {
-                    let ids = store.household_ids().expect("ids");
                     let mut latencies = Vec::new();
                     let mut errors = 0usize;
-                    for round in 0..max_syncs {
+                    for n in 0.. {
                         if Instant::now() >= deadline {
                             break;
                         }
-                        if let Mode::Push10 = mode {
-                            let store = Arc::clone(&store);
-                            let ids = ids.clone();
-                            tokio::task::spawn_blocking(move || {
-                                for k in 0..10 {
-                                    let hh = &ids[(round * 10 + k) % ids.len()];
-                                    let record = VisitRecord::new("压测走访", VisitOutcome::Met);
-                                    store.record_visit(hh, None, record).expect("visit");
-                                }
-                            })
-                            .await
-                            .expect("edits");
-                        }
+                        let body = match mode {
+                            Mode::Noop => &device.bodies[0],
+                            Mode::Push10 => match device.bodies.get(n) {
+                                Some(body) => body,
+                                None => break,
+                            },
+                        };
                         let t = Instant::now();
-                        match sync(
-                            Arc::clone(&store),
-                            config.clone(),
-                            None,
-                            CancellationToken::new(),
-                        )
-                        .await
+                        let ok = match client
+                            .post(&url)
+                            .bearer_auth(&device.token)
+                            .body(body.clone())
+                            .send()
+                            .await
                         {
-                            Ok(_) => latencies.push(t.elapsed()),
-                            Err(_) => errors += 1,
+                            Ok(response) => {
+                                let ok = response.status().is_success();
+                                ok && response.bytes().await.is_ok()
+                            }
+                            Err(_) => false,
+                        };
+                        if ok {
+                            latencies.push(t.elapsed());
+                        } else {
+                            errors += 1;
                         }
                     }
                     (latencies, errors)
@@ -182,26 +219,106 @@ fn main() {
         let mut all = Vec::new();
         let mut errors = 0;
         for task in tasks {
-            let (latencies, e) = task.await.expect("agent task");
+            let (latencies, e) = task.await.expect("device task");
             all.extend(latencies);
             errors += e;
         }
         (all, errors)
     });
     let elapsed = started.elapsed();
-    let (mut latencies, errors) = results;
     latencies.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
     println!(
-        "agents {} mode {:?}: {} syncs in {:.1} s = {:.0} syncs/s, errors {}; latency p50 {:.1} ms, p90 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
-        args.agents,
+        "{:?} on {}: {} devices, {} requests in {:.1} s = {:.0} requests/s, errors {}; latency p50 {:.1} ms, p90 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
         args.mode,
+        if data.starts_with("postgres") {
+            "PostgreSQL"
+        } else {
+            "SQLite"
+        },
+        args.devices,
         latencies.len(),
         elapsed.as_secs_f64(),
         latencies.len() as f64 / elapsed.as_secs_f64(),
         errors,
-        percentile(&latencies, 0.5).as_secs_f64() * 1e3,
-        percentile(&latencies, 0.9).as_secs_f64() * 1e3,
-        percentile(&latencies, 0.99).as_secs_f64() * 1e3,
-        latencies.last().copied().unwrap_or_default().as_secs_f64() * 1e3,
+        ms(percentile(&latencies, 0.5)),
+        ms(percentile(&latencies, 0.9)),
+        ms(percentile(&latencies, 0.99)),
+        ms(latencies.last().copied().unwrap_or_default()),
     );
+    drop(server);
+    drop(storage);
+}
+
+/// A no-op sync of a device of `village`: at the head of its town's journal, nothing to push.
+fn noop_body(storage: &Storage, device: &str, village: &str) -> Vec<u8> {
+    let town = "sanzhang".to_string();
+    let scope = Scope {
+        villages: vec![village.to_string()],
+        towns: vec![(town, vec![village.to_string()])],
+    };
+    let cursors: Vec<TownCursor> = storage
+        .read(|conn| journal::heads(conn, &scope))
+        .expect("journal heads");
+    protocol::encode(&SyncRequest {
+        device: device.to_string(),
+        scope: vec![],
+        position: Position::Changes { cursors },
+        push: vec![],
+        want_snapshots: vec![],
+        budget: 256 * 1024,
+    })
+}
+
+/// `count` pushes of one device, each a new visit in ten of its village's households, each
+/// following on from the device's earlier ones. The pull part of each request asks for
+/// nothing (its cursor is past the journal's end), so the figure is the push.
+fn push_bodies(
+    docs: &mut [HouseholdDoc],
+    actor: &ActorId,
+    user: &User,
+    count: usize,
+) -> Vec<Vec<u8>> {
+    for doc in docs.iter_mut() {
+        doc.set_actor(actor.clone());
+    }
+    let beyond = Position::Changes {
+        cursors: vec![TownCursor {
+            town: "sanzhang".into(),
+            seq: i64::MAX as u64,
+        }],
+    };
+    (0..count)
+        .map(|round| {
+            let push = (0..10)
+                .map(|k| {
+                    let doc = &mut docs[(round * 10 + k) % docs.len()];
+                    let before = doc.heads();
+                    let visit = format!("{}{round:04}{k}", &actor.to_hex_string()[..8]);
+                    let ctx = EditContext {
+                        user,
+                        at: Utc::now(),
+                    };
+                    doc.record_visit(
+                        &visit,
+                        &VisitRecord::new("压测走访", VisitOutcome::Met),
+                        ctx,
+                    )
+                    .expect("visit");
+                    DocChanges {
+                        household_id: doc.household_id().expect("id"),
+                        changes: doc.changes_since(&before),
+                    }
+                })
+                .collect();
+            protocol::encode(&SyncRequest {
+                device: actor.to_hex_string(),
+                scope: vec![],
+                position: beyond.clone(),
+                push,
+                want_snapshots: vec![],
+                budget: 256 * 1024,
+            })
+        })
+        .collect()
 }
