@@ -1,11 +1,12 @@
-//! What a user may write, checked on every household a device pushes: the server applies the
-//! pushed changes to a copy and calls [`check_write`] with the household before and after,
-//! using the same job-step rules as the phone.
+//! What a user may write, checked on every household a device pushes (and every edit hub staff
+//! make on the server): the server applies the changes to its copy and calls [`check_write`]
+//! with the household before and after, using the same job-step rules as the phone.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use crate::document::HouseholdData;
 use crate::domain::catalogue;
+use crate::domain::job::JobDetails;
 use crate::domain::region::User;
 use crate::domain::rules;
 use crate::domain::step::JobEvent;
@@ -17,78 +18,173 @@ fn forbidden(reason: impl Into<String>) -> CoreError {
     }
 }
 
-/// Checks that `user`, who may write to the households of `villages`, made only allowed
-/// changes to a household: it stays in their villages (and in its village), no member, ledger
-/// line, job or visit disappears, no step of a job's history is removed or altered, and every
-/// new step is theirs and one their role may take.
+/// Why a household outside the writer's villages is refused: the same whether it exists or
+/// not, and without naming its village.
+pub fn out_of_scope() -> CoreError {
+    forbidden("该户不在您负责的村，不能修改；如需办理请联系镇便民服务中心")
+}
+
+/// Who is writing: the user, the automerge actor (hex) their device writes with, and the
+/// villages they may write to.
+#[derive(Debug, Clone, Copy)]
+pub struct Writer<'a> {
+    /// The signed-in user.
+    pub user: &'a User,
+    /// The actor of the device (or console) writing.
+    pub actor: &'a str,
+    /// The villages the user may write to.
+    pub villages: &'a [String],
+}
+
+/// For each job, which events (in list order) the writer had not seen when writing (steps
+/// taken meanwhile elsewhere); see `HouseholdDoc::events_unseen_by`.
+pub type UnseenEvents = HashMap<String, Vec<bool>>;
+
+/// Checks that `writer` made only allowed changes to a household:
+///
+/// - it stays in their villages, and in its own village;
+/// - no member, ledger line, job or visit disappears;
+/// - a job keeps its item and its member;
+/// - a job's events are never altered, removed or reordered, and new events are added only
+///   after every event the writer had seen (`unseen` says which they had not);
+/// - every new event is signed by the writer (id, name and role) and is a step their role may
+///   take on that item;
+/// - the writer's device records only the writer as its author, and no other device's author
+///   record changes.
 pub fn check_write(
-    user: &User,
-    villages: &[String],
+    writer: &Writer<'_>,
+    before: Option<&HouseholdData>,
+    after: &HouseholdData,
+    unseen: &UnseenEvents,
+) -> Result<()> {
+    if !writer.villages.contains(&after.household.village_id) {
+        return Err(out_of_scope());
+    }
+    if let Some(before) = before {
+        if before.household.village_id != after.household.village_id {
+            return Err(forbidden("不能把户迁到另一个村，请联系镇便民服务中心办理"));
+        }
+        nothing_removed(before, after)?;
+    }
+    authors_kept(writer, before, after)?;
+    for job in &after.jobs {
+        let old = before.and_then(|b| b.jobs.iter().find(|j| j.job.id == job.job.id));
+        let unseen = unseen.get(&job.job.id).map(Vec::as_slice).unwrap_or(&[]);
+        job_history_kept(writer, old, job, unseen)?;
+    }
+    Ok(())
+}
+
+/// No member, ledger line, job or visit of `before` is missing from `after`.
+fn nothing_removed(before: &HouseholdData, after: &HouseholdData) -> Result<()> {
+    let gone = |ids: Vec<&str>, kept: HashSet<&str>, what: &str| -> Result<()> {
+        match ids.into_iter().find(|id| !kept.contains(id)) {
+            Some(id) => Err(forbidden(format!("不能删除{what}（{id}）"))),
+            None => Ok(()),
+        }
+    };
+    gone(
+        before.members.iter().map(|m| m.id.as_str()).collect(),
+        after.members.iter().map(|m| m.id.as_str()).collect(),
+        "成员",
+    )?;
+    gone(
+        before.ledger.iter().map(|l| l.id.as_str()).collect(),
+        after.ledger.iter().map(|l| l.id.as_str()).collect(),
+        "台账事项",
+    )?;
+    gone(
+        before.jobs.iter().map(|j| j.job.id.as_str()).collect(),
+        after.jobs.iter().map(|j| j.job.id.as_str()).collect(),
+        "办件",
+    )?;
+    gone(
+        before.visits.iter().map(|v| v.id.as_str()).collect(),
+        after.visits.iter().map(|v| v.id.as_str()).collect(),
+        "走访记录",
+    )
+}
+
+/// Author records: other devices' unchanged, the writer's own naming the writer.
+fn authors_kept(
+    writer: &Writer<'_>,
     before: Option<&HouseholdData>,
     after: &HouseholdData,
 ) -> Result<()> {
-    let village = &after.household.village_id;
-    if !villages.contains(village) {
-        return Err(forbidden(format!("该户属于{village}，不在您负责的范围内")));
-    }
-    let mut old_events: HashMap<&str, &JobEvent> = HashMap::new();
-    if let Some(before) = before {
-        if before.household.village_id != *village {
-            return Err(forbidden("不能把户迁到另一个村，请联系镇便民服务中心办理"));
-        }
-        let gone = |ids: Vec<&str>, kept: Vec<&str>, what: &str| -> Result<()> {
-            match ids.into_iter().find(|id| !kept.contains(id)) {
-                Some(id) => Err(forbidden(format!("不能删除{what}（{id}）"))),
-                None => Ok(()),
-            }
-        };
-        gone(
-            before.members.iter().map(|m| m.id.as_str()).collect(),
-            after.members.iter().map(|m| m.id.as_str()).collect(),
-            "成员",
-        )?;
-        gone(
-            before.ledger.iter().map(|l| l.id.as_str()).collect(),
-            after.ledger.iter().map(|l| l.id.as_str()).collect(),
-            "台账事项",
-        )?;
-        gone(
-            before.jobs.iter().map(|j| j.job.id.as_str()).collect(),
-            after.jobs.iter().map(|j| j.job.id.as_str()).collect(),
-            "办件",
-        )?;
-        gone(
-            before.visits.iter().map(|v| v.id.as_str()).collect(),
-            after.visits.iter().map(|v| v.id.as_str()).collect(),
-            "走访记录",
-        )?;
-        for job in &before.jobs {
-            for event in &job.job.events {
-                old_events.insert(event.id.as_str(), event);
-            }
+    let tampered = || forbidden("不能修改档案中其他设备的作者记录");
+    let old = before.map_or(&[][..], |b| b.authors.as_slice());
+    for author in old {
+        if author.actor != writer.actor && !after.authors.contains(author) {
+            return Err(tampered());
         }
     }
-    let mut still_there = 0;
-    for job in &after.jobs {
-        let item = catalogue::item(&job.job.item_code)?;
-        for event in &job.job.events {
-            match old_events.get(event.id.as_str()) {
-                Some(old) if *old == event => still_there += 1,
-                Some(_) => return Err(forbidden("不能修改办件已有的办理记录")),
-                None => {
-                    if event.actor.user_id != user.id || event.actor.role != user.role {
-                        return Err(forbidden(format!(
-                            "办理记录署名为“{}”，与登记的用户不符",
-                            event.actor.user_name
-                        )));
-                    }
-                    rules::authorize(user.role, event.step.kind(), item.tier)?;
-                }
+    for author in &after.authors {
+        if author.actor == writer.actor {
+            let user = writer.user;
+            if author.user_id != user.id
+                || author.user_name != user.name
+                || author.role != user.role
+            {
+                return Err(forbidden("本机的作者记录与登记的用户不符"));
             }
+        } else if !old.contains(author) {
+            return Err(tampered());
         }
     }
-    if still_there != old_events.len() {
+    Ok(())
+}
+
+/// One job's history: `old` (the job before, if it existed) kept as it was and in order, new
+/// events signed by the writer, allowed for their role, and placed after what they had seen.
+fn job_history_kept(
+    writer: &Writer<'_>,
+    old: Option<&JobDetails>,
+    job: &JobDetails,
+    unseen: &[bool],
+) -> Result<()> {
+    let item = catalogue::item(&job.job.item_code)?;
+    if let Some(old) = old
+        && (old.job.item_code != job.job.item_code || old.job.member_id != job.job.member_id)
+    {
+        return Err(forbidden("办件开办后不能更改事项或办理对象"));
+    }
+    let mut ids = HashSet::new();
+    if let Some(dup) = job.job.events.iter().find(|e| !ids.insert(e.id.as_str())) {
+        return Err(forbidden(format!("办理记录编号重复（{}）", dup.id)));
+    }
+    let old_events: &[JobEvent] = old.map_or(&[], |o| o.job.events.as_slice());
+    if old_events.iter().any(|e| !ids.contains(e.id.as_str())) {
         return Err(forbidden("不能删除办件的办理记录"));
+    }
+    let old_ids: HashSet<&str> = old_events.iter().map(|e| e.id.as_str()).collect();
+    let mut kept = 0;
+    let mut first_new: Option<usize> = None;
+    for (index, event) in job.job.events.iter().enumerate() {
+        if old_ids.contains(event.id.as_str()) {
+            if old_events.get(kept) != Some(event) {
+                return Err(forbidden("不能修改或调换办件已有的办理记录"));
+            }
+            kept += 1;
+            let seen = !unseen.get(index).copied().unwrap_or(false);
+            if first_new.is_some() && seen {
+                return Err(forbidden(
+                    "新的办理记录只能接在已有记录之后，不能插在办理记录中间",
+                ));
+            }
+            continue;
+        }
+        first_new.get_or_insert(index);
+        let actor = &event.actor;
+        if actor.user_id != writer.user.id
+            || actor.user_name != writer.user.name
+            || actor.role != writer.user.role
+        {
+            return Err(forbidden(format!(
+                "办理记录署名为“{}”，与登记的用户不符",
+                actor.user_name
+            )));
+        }
+        rules::authorize(writer.user.role, event.step.kind(), item.tier)?;
     }
     Ok(())
 }

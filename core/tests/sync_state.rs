@@ -58,7 +58,7 @@ fn acknowledgements_refusals_and_received_changes_are_committed_together() {
         .unwrap();
     let incoming = other.changes_since(&first, &heads).unwrap();
 
-    let pushes = phone.pending_pushes(1 << 20).unwrap();
+    let pushes = phone.pending_pushes(1 << 20, usize::MAX).unwrap();
     assert_eq!(pushes.len(), 2);
     let applied = phone
         .finish_round(
@@ -104,7 +104,12 @@ fn acknowledgements_refusals_and_received_changes_are_committed_together() {
     );
     assert!(status.last_success.is_some());
     // The refused household keeps its changes and is not pushed again until edited.
-    assert!(phone.pending_pushes(1 << 20).unwrap().is_empty());
+    assert!(
+        phone
+            .pending_pushes(1 << 20, usize::MAX)
+            .unwrap()
+            .is_empty()
+    );
     phone
         .update_member(
             &member,
@@ -114,7 +119,7 @@ fn acknowledgements_refusals_and_received_changes_are_committed_together() {
             },
         )
         .unwrap();
-    let again = phone.pending_pushes(1 << 20).unwrap();
+    let again = phone.pending_pushes(1 << 20, usize::MAX).unwrap();
     assert_eq!(again.len(), 1);
     assert_eq!(again[0].household_id, first);
     assert_eq!(again[0].changes.len(), 1, "only what the server lacks");
@@ -126,7 +131,7 @@ fn acknowledgements_refusals_and_received_changes_are_committed_together() {
             response(vec![ack(&first, PushOutcome::MissingHistory)], vec![], 41),
         )
         .unwrap();
-    let whole = phone.pending_pushes(1 << 20).unwrap();
+    let whole = phone.pending_pushes(1 << 20, usize::MAX).unwrap();
     assert_eq!(
         whole[0].changes.len(),
         phone.changes_since(&first, &[]).unwrap().len()

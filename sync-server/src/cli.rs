@@ -5,13 +5,14 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 use doorstep_core::sync::{
     CancellationToken, ProgressListener, SyncConfig, SyncProgress, enroll, sync,
 };
 use doorstep_core::{Region, RegionTier, Role, Store, User};
 
 use crate::http::AppState;
+use crate::storage::KEY_FILE_ENV;
 use crate::{demo, http};
 
 #[derive(Parser)]
@@ -21,6 +22,23 @@ struct Cli {
     command: Command,
 }
 
+/// Where the server's data is.
+#[derive(Args)]
+struct DataArgs {
+    /// 数据位置：一个目录（其中的 SQLite 文件 server.db，首次启动时创建），或 PostgreSQL 地址 postgres://用户@主机:端口/数据库。
+    #[arg(long, default_value = "./doorstep-data")]
+    data: String,
+    /// 服务器密钥文件（首次使用时生成；登记码只以它加密后的摘要保存）。SQLite 默认放在数据目录中；用 PostgreSQL 时必须指定，各服务器进程共用同一个文件。
+    #[arg(long, env = KEY_FILE_ENV)]
+    key_file: Option<PathBuf>,
+}
+
+impl DataArgs {
+    fn open(&self) -> Result<AppState, String> {
+        AppState::open(&self.data, self.key_file.as_deref())
+    }
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// 启动同步服务器。
@@ -28,18 +46,16 @@ enum Command {
         /// 监听地址。
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
-        /// 数据位置：一个目录（其中的 SQLite 文件 server.db，首次启动时创建），或 PostgreSQL 地址 postgres://用户@主机:端口/数据库。
-        #[arg(long, default_value = "./doorstep-data")]
-        data: String,
+        #[command(flatten)]
+        data: DataArgs,
     },
     /// 用演示乡镇启动同步服务器：生成村、户、台账和办件，几位代办员的离线修改已同步上来。
     Demo {
         /// 监听地址。
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
-        /// 数据位置：目录（SQLite）或 postgres:// 地址。
-        #[arg(long, default_value = "./doorstep-data")]
-        data: String,
+        #[command(flatten)]
+        data: DataArgs,
         /// 随机种子：相同的种子生成相同的乡镇。
         #[arg(long, default_value_t = 2025)]
         seed: u64,
@@ -58,9 +74,8 @@ enum Command {
     },
     /// 管理账户：地区、用户、登记码、设备和审计日志。
     Admin {
-        /// 数据位置：目录（SQLite）或 postgres:// 地址。
-        #[arg(long, default_value = "./doorstep-data")]
-        data: String,
+        #[command(flatten)]
+        data: DataArgs,
         #[command(subcommand)]
         command: AdminCommand,
     },
@@ -138,13 +153,13 @@ pub fn main() -> ExitCode {
     // PostgreSQL connections block while they open and close.
     let mut opened = None;
     let result = match Cli::parse().command {
-        Command::Serve { listen, data } => AppState::open(&data).and_then(|state| {
+        Command::Serve { listen, data } => data.open().and_then(|state| {
             let serving = runtime.block_on(serve(listen, state.clone()));
             opened = Some(state);
             serving
         }),
-        Command::Demo { listen, data, seed } => AppState::open(&data).and_then(|state| {
-            let serving = runtime.block_on(demo::run(listen, &data, state.clone(), seed));
+        Command::Demo { listen, data, seed } => data.open().and_then(|state| {
+            let serving = runtime.block_on(demo::run(listen, &data.data, state.clone(), seed));
             opened = Some(state);
             serving
         }),
@@ -166,8 +181,8 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn admin(data: &str, command: AdminCommand) -> Result<(), String> {
-    let accounts = AppState::open(data)?.storage;
+fn admin(data: &DataArgs, command: AdminCommand) -> Result<(), String> {
+    let accounts = data.open()?.storage;
     let now = chrono::Utc::now();
     let text = |e: crate::storage::AccountError| e.to_string();
     match command {

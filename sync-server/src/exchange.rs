@@ -5,12 +5,13 @@
 
 use std::collections::BTreeMap;
 
-use automerge::{ActorId, Change};
+use automerge::{ActorId, Change, ChangeHash};
 use chrono::{DateTime, Utc};
-use doorstep_core::access::check_write;
+use doorstep_core::access::{Writer, check_write, out_of_scope};
 use doorstep_core::document::Incoming;
 use doorstep_core::sync::protocol::{
-    self, Ack, AckStatus, DocChanges, Position, ProtocolError, Snapshot, SyncRequest, SyncResponse,
+    self, Ack, AckStatus, DocChanges, MAX_HOUSEHOLD_BYTES, MAX_OPS_PER_CHANGE,
+    MAX_WANTED_SNAPSHOTS, Position, ProtocolError, Snapshot, SyncRequest, SyncResponse,
 };
 use doorstep_core::{ApplyOutcome, CoreError};
 use thiserror::Error;
@@ -21,11 +22,6 @@ use crate::storage::{Conn, Scope, Session, Storage, StorageError, accounts};
 
 /// The most bytes of changes and snapshots one response carries, whatever the device asks.
 pub const MAX_BUDGET: usize = 4 << 20;
-/// The most bytes of changes one household may push in one request; more is refused for that
-/// household (the others go on).
-pub const MAX_HOUSEHOLD_PUSH_BYTES: usize = 4 << 20;
-/// The most households one request may ask for whole; more are ignored (the phone asks again).
-pub const MAX_WANTED_SNAPSHOTS: usize = 256;
 /// Households listed per snapshot query.
 const SNAPSHOT_PAGE: i64 = 64;
 
@@ -35,16 +31,6 @@ pub enum ExchangeError {
     /// The body is not a request this server can read.
     #[error(transparent)]
     Protocol(#[from] ProtocolError),
-    /// A pushed change is not an automerge change.
-    #[error("第 {index} 户（{household_id}）的变更无法解析：{reason}。本次同步未保存任何数据")]
-    UndecodableChange {
-        /// Position of the household in the push (from 1).
-        index: usize,
-        /// The household.
-        household_id: String,
-        /// The decoder's message.
-        reason: String,
-    },
     /// The token is not (or no longer) a device's.
     #[error("设备未登记或已被注销，请向镇便民服务中心申请新的登记码后重新登记")]
     Unauthorized,
@@ -61,7 +47,7 @@ impl ExchangeError {
     pub fn status(&self) -> u16 {
         match self {
             ExchangeError::Protocol(ProtocolError::TooLarge { .. }) => 413,
-            ExchangeError::Protocol(_) | ExchangeError::UndecodableChange { .. } => 400,
+            ExchangeError::Protocol(_) => 400,
             ExchangeError::Unauthorized | ExchangeError::WrongDevice => 401,
             ExchangeError::Storage(_) => 500,
         }
@@ -102,15 +88,33 @@ pub fn handle(
     token: &str,
     body: &[u8],
 ) -> Result<(Vec<u8>, ExchangeSummary, Session), ExchangeError> {
-    let request: SyncRequest = protocol::decode(body)?;
-    check_changes_decode(&request.push)?;
+    let request: SyncRequest = match protocol::decode(body) {
+        Ok(request) => request,
+        Err(err) => {
+            audit_refusal(storage, token, &err.to_string())?;
+            return Err(err.into());
+        }
+    };
+    let result = respond(storage, token, &request);
+    if let Err(err @ (ExchangeError::WrongDevice | ExchangeError::Unauthorized)) = &result {
+        audit_refusal(storage, token, &err.to_string())?;
+    }
+    result
+}
+
+/// Stores what a decoded request pushes and answers it.
+fn respond(
+    storage: &Storage,
+    token: &str,
+    request: &SyncRequest,
+) -> Result<(Vec<u8>, ExchangeSummary, Session), ExchangeError> {
     if request.push.is_empty() {
         let (session, response) = storage.read(|conn| {
-            let session = match session_of(conn, token, &request) {
+            let session = match session_of(conn, token, request) {
                 Ok(session) => session,
                 Err(err) => return Ok(Err(err)),
             };
-            let response = answer(conn, &request, &session.scope)?;
+            let response = answer(conn, request, &session.scope)?;
             Ok(Ok((session, response)))
         })??;
         return finish(
@@ -121,9 +125,9 @@ pub fn handle(
             ExchangeSummary::default(),
         );
     }
-    let session = storage.read(|conn| Ok(session_of(conn, token, &request)))??;
+    let session = storage.read(|conn| Ok(session_of(conn, token, request)))??;
     let now = Utc::now();
-    let acks = store_push(storage, &request, &session, now)?;
+    let acks = store_push(storage, request, &session, now)?;
     let mut summary = ExchangeSummary::default();
     for ack in &acks {
         match ack.status {
@@ -132,8 +136,18 @@ pub fn handle(
             AckStatus::MissingDependencies => {}
         }
     }
-    let response = storage.read(|conn| answer(conn, &request, &session.scope))?;
+    let response = storage.read(|conn| answer(conn, request, &session.scope))?;
     finish(storage, &session, response, acks, summary)
+}
+
+/// Writes an audit row for a request refused as a whole (no household named: `-`), when its
+/// token is, or was, a device's; a request from no device leaves only a log line.
+pub fn audit_refusal(storage: &Storage, token: &str, reason: &str) -> Result<(), StorageError> {
+    let Some((user, device)) = storage.read(|conn| accounts::device_of_token(conn, token))? else {
+        return Ok(());
+    };
+    let rows = [("-".to_string(), reason.to_string())];
+    storage.write(|conn| accounts::audit(conn, &user, &device, "refused", &rows, Utc::now()))
 }
 
 /// Completes an answer: the acknowledgements, an audit row for each household sent, the
@@ -177,32 +191,40 @@ fn finish(
     Ok((protocol::encode(&response), summary, session.clone()))
 }
 
-/// Refuses the whole request, before anything is stored, if any pushed change is not an
-/// automerge change at all.
-fn check_changes_decode(push: &[DocChanges]) -> Result<(), ExchangeError> {
-    for (index, doc) in push.iter().enumerate() {
-        for bytes in &doc.changes {
-            if let Err(err) = Change::from_bytes(bytes.clone()) {
-                return Err(ExchangeError::UndecodableChange {
-                    index: index + 1,
-                    household_id: doc.household_id.clone(),
-                    reason: err.to_string(),
-                });
-            }
-        }
-    }
-    Ok(())
+/// A pushed change, decoded once.
+struct Pushed {
+    bytes: Vec<u8>,
+    hash: ChangeHash,
+    /// The actor that wrote it (hex).
+    actor: String,
+    /// How many operations it holds.
+    ops: usize,
 }
 
 /// The pushed changes of each household named, households in id order (the order rows are
-/// locked in, so that concurrent pushes never deadlock).
-fn by_household(push: &[DocChanges]) -> BTreeMap<&str, Vec<Vec<u8>>> {
-    let mut households: BTreeMap<&str, Vec<Vec<u8>>> = BTreeMap::new();
+/// locked in, so that concurrent pushes never deadlock); a household whose changes are not
+/// automerge changes gets the reason instead.
+fn by_household(push: &[DocChanges]) -> BTreeMap<&str, Result<Vec<Pushed>, String>> {
+    let mut households: BTreeMap<&str, Result<Vec<Pushed>, String>> = BTreeMap::new();
     for doc in push {
-        households
+        let entry = households
             .entry(&doc.household_id)
-            .or_default()
-            .extend(doc.changes.iter().cloned());
+            .or_insert_with(|| Ok(Vec::new()));
+        let Ok(list) = entry else { continue };
+        for bytes in &doc.changes {
+            match Change::from_bytes(bytes.clone()) {
+                Ok(change) => list.push(Pushed {
+                    bytes: bytes.clone(),
+                    hash: change.hash(),
+                    actor: change.actor_id().to_hex_string(),
+                    ops: change.len(),
+                }),
+                Err(err) => {
+                    *entry = Err(format!("这一户的变更无法解析：{err}"));
+                    break;
+                }
+            }
+        }
     }
     households
 }
@@ -236,23 +258,23 @@ fn store_push(
     }
     let households = by_household(&request.push);
     let (statuses, held) = storage.write(|conn| {
+        // A device revoked while its request was under way writes nothing.
+        if !accounts::device_active(conn, &session.device_id)? {
+            return Ok(Err(ExchangeError::Unauthorized));
+        }
         let mut statuses: BTreeMap<&str, AckStatus> = BTreeMap::new();
         let mut journaled = Vec::new();
         let mut held = Vec::new();
         let (mut written, mut refused) = (Vec::new(), Vec::new());
         for (&id, changes) in &households {
-            let size: usize = changes.iter().map(Vec::len).sum();
-            let status = if size > MAX_HOUSEHOLD_PUSH_BYTES {
-                AckStatus::Rejected {
-                    reason: format!(
-                        "这一户的变更过大（超过 {MAX_HOUSEHOLD_PUSH_BYTES} 字节），请联系镇便民服务中心"
-                    ),
-                }
-            } else {
-                let stored = conn.savepoint(|conn| {
-                    store_household(conn, storage, id, changes.clone(), session)
-                });
-                match stored {
+            let count = changes.as_ref().map_or(0, Vec::len);
+            let status = match changes {
+                Err(reason) => AckStatus::Rejected {
+                    reason: reason.clone(),
+                },
+                Ok(changes) => match conn
+                    .savepoint(|conn| store_household(conn, storage, id, changes, session))
+                {
                     Ok(Held {
                         journaled: entry,
                         household,
@@ -266,12 +288,10 @@ fn store_push(
                         reason: err.to_string(),
                     },
                     Err(Refusal::Failed(err)) => return Err(err),
-                }
+                },
             };
             match &status {
-                AckStatus::Stored => {
-                    written.push((id.to_string(), format!("{} 条变更", changes.len())))
-                }
+                AckStatus::Stored => written.push((id.to_string(), format!("{count} 条变更"))),
                 AckStatus::Rejected { reason } => refused.push((id.to_string(), reason.clone())),
                 AckStatus::MissingDependencies => {}
             }
@@ -281,8 +301,8 @@ fn store_push(
         let (user, device) = (&session.user.id, &session.device_id);
         accounts::audit(conn, user, device, "write", &written, now)?;
         accounts::audit(conn, user, device, "refused", &refused, now)?;
-        Ok((statuses, held))
-    })?;
+        Ok(Ok((statuses, held)))
+    })??;
     for (id, household) in held {
         storage.cache().keep(id, household);
     }
@@ -313,49 +333,82 @@ impl From<StorageError> for Refusal {
     }
 }
 
+/// Refuses one household with a reason.
+fn refuse(reason: impl Into<String>) -> Refusal {
+    Refusal::Refused(AckStatus::Rejected {
+        reason: reason.into(),
+    })
+}
+
 /// Merges one household's pushed changes into the server's copy, checks the result with the
-/// core's rules, and stores it.
+/// core's rules, and stores it. The changes the server does not have yet must be the device's
+/// own and of bounded size, and the household must stay under its size limit; a household of
+/// another village is refused before anything of it is read.
 fn store_household(
     conn: &mut dyn Conn,
     storage: &Storage,
     household_id: &str,
-    changes: Vec<Vec<u8>>,
+    changes: &[Pushed],
     session: &Session,
 ) -> Result<Held, Refusal> {
+    if documents::village_of(conn, household_id)?.is_some_and(|v| !session.scope.contains(&v)) {
+        return Err(refuse(out_of_scope().to_string()));
+    }
     // The server never writes changes of its own to a pushed household.
     let actor = ActorId::random();
     let mut stored = documents::load(conn, storage.cache(), household_id, actor.clone())?
         .unwrap_or_else(|| StoredHousehold::new(actor));
+    let new: Vec<&Pushed> = changes
+        .iter()
+        .filter(|c| !stored.doc.has_change(&c.hash))
+        .collect();
+    if new.iter().any(|c| c.actor != session.device_id) {
+        return Err(refuse(
+            "这一户的修改中有不是本机写的变更（作者与登记的设备不符），已拒收",
+        ));
+    }
+    if new.iter().any(|c| c.ops > MAX_OPS_PER_CHANGE) {
+        return Err(refuse(format!(
+            "单次修改过大（超过 {MAX_OPS_PER_CHANGE} 项操作），已拒收；请分次修改"
+        )));
+    }
+    let added: usize = new.iter().map(|c| c.bytes.len()).sum();
+    if stored.size() + added > MAX_HOUSEHOLD_BYTES {
+        return Err(refuse(format!(
+            "本户档案将超过 {} KB 的上限，已拒收；请联系镇便民服务中心",
+            MAX_HOUSEHOLD_BYTES >> 10
+        )));
+    }
+    let hashes: Vec<ChangeHash> = changes.iter().map(|c| c.hash).collect();
+    let bytes = changes.iter().map(|c| c.bytes.clone()).collect();
     let (outcome, read) = stored
         .doc
-        .receive(household_id, vec![Incoming::Changes(changes)]);
+        .receive(household_id, vec![Incoming::Changes(bytes)]);
     let read = match (outcome, read) {
         (ApplyOutcome::Applied { .. }, Some(read)) => read,
         (ApplyOutcome::MissingDependencies { .. }, _) => {
             return Err(Refusal::Refused(AckStatus::MissingDependencies));
         }
-        (ApplyOutcome::Rejected { reason }, _) => {
-            return Err(Refusal::Refused(AckStatus::Rejected { reason }));
-        }
+        (ApplyOutcome::Rejected { reason }, _) => return Err(refuse(reason)),
         (ApplyOutcome::Applied { .. }, None) => {
             return Err(Refusal::Failed(StorageError::Schema(
                 "合并后没有读出档案".into(),
             )));
         }
     };
-    check_write(
-        &session.user,
-        &session.scope.villages,
-        stored.current(),
-        &read.0,
-    )
-    .map_err(|err: CoreError| {
-        Refusal::Refused(AckStatus::Rejected {
-            reason: err.to_string(),
-        })
-    })?;
-    let changes = stored.new_changes();
-    if changes.is_empty() && stored.is_stored() {
+    let unseen = stored
+        .doc
+        .events_unseen_by(&hashes)
+        .map_err(StorageError::from)?;
+    let writer = Writer {
+        user: &session.user,
+        actor: &session.device_id,
+        villages: &session.scope.villages,
+    };
+    check_write(&writer, stored.current(), &read.0, &unseen)
+        .map_err(|err: CoreError| refuse(err.to_string()))?;
+    let new_changes = stored.new_changes();
+    if new_changes.is_empty() && stored.is_stored() {
         return Ok(Held {
             journaled: None,
             household: stored,
@@ -367,7 +420,7 @@ fn store_household(
         journaled: Some(Journaled {
             household_id: household_id.to_string(),
             village_id,
-            changes,
+            changes: new_changes,
         }),
         household: stored,
     })

@@ -7,4 +7,5 @@ pub mod demo;
 pub mod exchange;
 pub mod households;
 pub mod http;
+pub mod limits;
 pub mod storage;

@@ -1,6 +1,7 @@
 //! Helpers for Doorstep's cross-component tests, the wire-size measurements and the load tool:
 //! a real server process on 127.0.0.1, phones as real store files, and syncing them.
 
+pub mod faults;
 mod proxy;
 mod raw;
 pub mod scenario;
@@ -27,9 +28,21 @@ use doorstep_sync_server::storage::Storage;
 /// state.
 pub fn prepare_server_data(data: &str, options: &DemoOptions) -> (DemoTown, AppState) {
     let town = generate(options).expect("demo town");
-    let state = AppState::open(data).expect("server data");
+    let state = AppState::open(data, test_key_file(data).as_deref()).expect("server data");
     doorstep_sync_server::demo::load_town(&state.storage, &town).expect("load the town");
     (town, state)
+}
+
+/// The server key file the tests use with PostgreSQL (with SQLite the data folder keeps its
+/// own): one for every test database, as one deployment's processes share one.
+pub fn test_key_file(data: &str) -> Option<PathBuf> {
+    data.starts_with("postgres")
+        .then(|| std::env::temp_dir().join("doorstep-test-server.key"))
+}
+
+/// Opens a test server's database in this process (with the tests' key file).
+pub fn open_storage(data: &str) -> Result<Storage, doorstep_sync_server::storage::StorageError> {
+    Storage::open_with_key(data, test_key_file(data).as_deref())
 }
 
 /// Where a test's server keeps its data: a fresh PostgreSQL database when
@@ -64,7 +77,7 @@ fn fresh_database(server: &str) -> String {
 pub fn server_tables(data: &str) -> String {
     use doorstep_sync_server::storage::Value;
     use rusqlite::types::ValueRef;
-    let storage = Storage::open(data).expect("server data");
+    let storage = open_storage(data).expect("server data");
     let mut out = String::new();
     for table in doorstep_core::projection::TABLES {
         let mut rows = storage
@@ -93,7 +106,7 @@ pub fn server_tables(data: &str) -> String {
 /// A core store holding copies of the server's household documents (read from its database),
 /// for comparing documents, conflicts and jobs with the phones'.
 pub fn server_mirror(data: &str, path: &Path) -> Store {
-    let storage = Storage::open(data).expect("server data");
+    let storage = open_storage(data).expect("server data");
     let ids: Vec<String> = storage
         .read(|conn| {
             conn.query("SELECT household_id FROM documents", &[])?
@@ -180,9 +193,13 @@ impl ServerProcess {
             }
             None => Command::new(exe),
         };
-        let mut child = command
+        command
             .args(["serve", "--listen", "127.0.0.1:0", "--data"])
-            .arg(data)
+            .arg(data);
+        if let Some(key) = test_key_file(data) {
+            command.arg("--key-file").arg(key);
+        }
+        let mut child = command
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -204,6 +221,27 @@ impl ServerProcess {
             exe: exe.to_path_buf(),
             data: data.to_string(),
         }
+    }
+
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Whether the process is still running.
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// The most memory the process has held (its peak resident set), in bytes.
+    pub fn peak_memory(&self) -> u64 {
+        let status =
+            std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap_or_default();
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmHWM:"))
+            .and_then(|kb| kb.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            .map_or(0, |kb| kb * 1024)
     }
 
     /// Kills the process at once (SIGKILL), as a crash would.

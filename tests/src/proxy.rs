@@ -58,19 +58,9 @@ async fn forward_half(
             return;
         }
         seen.extend_from_slice(&buf[..n]);
-        let Some(head_end) = seen
-            .windows(4)
-            .position(|w| w == b"\r\n\r\n")
-            .map(|p| p + 4)
-        else {
+        let Some((head_end, length)) = crate::faults::head_and_length(&seen) else {
             continue;
         };
-        let head = String::from_utf8_lossy(&seen[..head_end]).to_lowercase();
-        let length: usize = head
-            .lines()
-            .find_map(|l| l.strip_prefix("content-length:"))
-            .and_then(|v| v.trim().parse().ok())
-            .unwrap_or(0);
         let keep = head_end + length / 2;
         while seen.len() < keep {
             match server.read(&mut buf).await {

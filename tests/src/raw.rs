@@ -20,13 +20,22 @@ pub struct RawClient {
 }
 
 impl RawClient {
+    /// A raw client sending `token` (possibly none) for `device`.
+    pub fn of_token(url: &str, token: &str, device: &str) -> RawClient {
+        RawClient::with(url, token.to_string(), device.to_string())
+    }
+
     fn with(url: &str, token: String, device: String) -> RawClient {
         RawClient {
             runtime: tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
                 .expect("runtime"),
-            client: reqwest::Client::new(),
+            // Idle connections are dropped before the server's idle limit closes them.
+            client: reqwest::Client::builder()
+                .pool_idle_timeout(std::time::Duration::from_secs(5))
+                .build()
+                .expect("client"),
             url: url.to_string(),
             token,
             device,
@@ -62,6 +71,11 @@ impl RawClient {
             token: answer.token,
             ..raw
         })
+    }
+
+    /// Posts a raw body to `path`: the status and the answer's bytes.
+    pub fn post_to(&self, path: &str, body: Vec<u8>) -> (u16, Vec<u8>) {
+        self.send(path, body)
     }
 
     fn send(&self, path: &str, body: Vec<u8>) -> (u16, Vec<u8>) {

@@ -1,10 +1,12 @@
 //! Randomized schedules of phones and a server: the phones of two villages (two devices of one
-//! agent, the village heads, the other agent) and town hub staff on a phone of their own make
-//! random valid edits of every kind while offline, sync at random, have their stores closed and
-//! reopened, while the server process is killed (SIGKILL) and restarted. At the end, after
-//! quiet rounds of syncs, every edit made anywhere must be on every phone of its village,
-//! phones of one scope must hold identical documents and query tables, and no phone may hold a
-//! household outside its villages.
+//! agent, the village heads, the other agent, whose clock is years off) and town hub staff on a
+//! phone of their own make random valid edits of every kind while offline, sync at random
+//! through a fault-injecting proxy, have their stores closed and reopened, while hub staff act
+//! through the server itself and the server process is killed (SIGKILL) and restarted. At the
+//! end, after quiet rounds of syncs without faults, every edit made anywhere must be on every
+//! phone of its village, phones of one scope must hold identical documents and query tables,
+//! the server's own tables must match the town's phone, and no phone may hold a household
+//! outside its villages.
 //!
 //! With several server processes on one database, each sync goes to one of them at random: the
 //! servers keep no state of their own.
@@ -24,7 +26,9 @@ use doorstep_demo::{DemoOptions, DemoTown};
 use rand::{Rng, RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+use crate::faults::{Fault, FaultProxy};
 use crate::{ServerProcess, enroll_phone, prepare_server_data, quick_config, sync_now};
+use doorstep_sync_server::storage::{Cols, Storage};
 
 /// How a schedule runs.
 #[derive(Debug, Clone)]
@@ -39,6 +43,10 @@ pub struct ScenarioOptions {
     pub reopen_chance: f64,
     /// Server processes sharing the database; each sync goes to one of them at random.
     pub servers: usize,
+    /// Chance that an exchange between a phone and the server gets a fault (see [`Fault`]).
+    pub fault_rate: f64,
+    /// Chance per step that hub staff edit a household through the server.
+    pub hub_chance: f64,
 }
 
 impl Default for ScenarioOptions {
@@ -49,6 +57,8 @@ impl Default for ScenarioOptions {
             restart_chance: 0.05,
             reopen_chance: 0.05,
             servers: 1,
+            fault_rate: 0.2,
+            hub_chance: 0.08,
         }
     }
 }
@@ -64,8 +74,72 @@ pub struct ScenarioReport {
     pub restarts: usize,
     /// Phone stores closed and reopened.
     pub reopens: usize,
+    /// Edits hub staff made through the server.
+    pub hub_edits: usize,
+    /// Syncs that failed under faults (phones try again later).
+    pub failed_syncs: usize,
     /// Records and job steps that had to be on every phone of their village at the end.
     pub checked_facts: usize,
+    /// Exchanges through the proxy, by what it did to them.
+    pub faults: BTreeMap<Fault, u64>,
+}
+
+impl ScenarioReport {
+    /// Adds another schedule's figures to these.
+    pub fn add(&mut self, other: &ScenarioReport) {
+        self.edits += other.edits;
+        self.hub_edits += other.hub_edits;
+        self.syncs += other.syncs;
+        self.failed_syncs += other.failed_syncs;
+        self.restarts += other.restarts;
+        self.reopens += other.reopens;
+        self.checked_facts += other.checked_facts;
+        for (fault, n) in &other.faults {
+            *self.faults.entry(*fault).or_default() += n;
+        }
+    }
+}
+
+/// What went wrong in a schedule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum FailureKind {
+    /// An edit made somewhere is missing where it should be.
+    Lost,
+    /// Replicas that should agree do not.
+    Diverged,
+    /// An honest household was refused or set aside.
+    Refused,
+    /// A phone could not sync once the faults stopped.
+    Stuck,
+    /// Anything else (an edit the core refused, a server that would not start).
+    Other,
+}
+
+/// A failed schedule.
+#[derive(Debug, Clone)]
+pub struct Failure {
+    /// The seed that reproduces it.
+    pub seed: u64,
+    /// Its kind.
+    pub kind: FailureKind,
+    /// What happened, and where.
+    pub message: String,
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "seed {} ({:?}): {}", self.seed, self.kind, self.message)
+    }
+}
+
+/// A failure of the kind `kind` with its message.
+fn failure(kind: FailureKind, message: String) -> (FailureKind, String) {
+    (kind, message)
+}
+
+/// A failure of no particular kind.
+fn other(message: impl std::fmt::Display) -> (FailureKind, String) {
+    (FailureKind::Other, message.to_string())
 }
 
 /// One phone in the schedule.
@@ -74,6 +148,7 @@ struct Phone {
     path: PathBuf,
     user: User,
     villages: Vec<String>,
+    clock: ScheduleClock,
     store: Arc<Store>,
 }
 
@@ -86,19 +161,32 @@ struct Fact {
     id: String,
 }
 
-/// The schedule's time, shared by every phone's store (it only moves forward).
+/// The schedule's time, shared by every phone's store (it only moves forward), seen by one
+/// phone `offset_ms` off.
 #[derive(Clone)]
-struct ScheduleClock(Arc<AtomicI64>);
+struct ScheduleClock {
+    base: Arc<AtomicI64>,
+    offset_ms: i64,
+}
 
 impl Clock for ScheduleClock {
     fn now(&self) -> DateTime<Utc> {
-        DateTime::from_timestamp_millis(self.0.load(Ordering::Relaxed)).unwrap_or_default()
+        DateTime::from_timestamp_millis(self.base.load(Ordering::Relaxed) + self.offset_ms)
+            .unwrap_or_default()
     }
 }
 
 impl ScheduleClock {
     fn advance(&self, minutes: i64) {
-        self.0.fetch_add(minutes * 60_000, Ordering::Relaxed);
+        self.base.fetch_add(minutes * 60_000, Ordering::Relaxed);
+    }
+
+    /// The same time, seen `years` off.
+    fn off_by_years(&self, years: i64) -> ScheduleClock {
+        ScheduleClock {
+            base: Arc::clone(&self.base),
+            offset_ms: years * 365 * 24 * 3_600_000,
+        }
     }
 }
 
@@ -106,6 +194,11 @@ struct World {
     rng: ChaCha8Rng,
     clock: ScheduleClock,
     servers: Vec<ServerProcess>,
+    proxy: FaultProxy,
+    /// The server's database, for hub staff's edits.
+    hub: Storage,
+    staff: User,
+    data: String,
     phones: Vec<Phone>,
     facts: BTreeSet<Fact>,
     report: ScenarioReport,
@@ -113,8 +206,20 @@ struct World {
 
 /// Runs the schedule of `seed` against the server executable `exe`, in a temporary folder.
 /// `Err` says what went wrong and at which step.
-pub fn run(exe: &Path, seed: u64, options: &ScenarioOptions) -> Result<ScenarioReport, String> {
-    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+pub fn run(exe: &Path, seed: u64, options: &ScenarioOptions) -> Result<ScenarioReport, Failure> {
+    run_schedule(exe, seed, options).map_err(|(kind, message)| Failure {
+        seed,
+        kind,
+        message,
+    })
+}
+
+fn run_schedule(
+    exe: &Path,
+    seed: u64,
+    options: &ScenarioOptions,
+) -> Result<ScenarioReport, (FailureKind, String)> {
+    let dir = tempfile::tempdir().map_err(other)?;
     let data = crate::test_data(dir.path());
     let demo = DemoOptions {
         seed,
@@ -124,17 +229,25 @@ pub fn run(exe: &Path, seed: u64, options: &ScenarioOptions) -> Result<ScenarioR
         ..DemoOptions::default()
     };
     let (town, state) = prepare_server_data(&data, &demo);
-    let servers = (0..options.servers.max(1))
+    let servers: Vec<ServerProcess> = (0..options.servers.max(1))
         .map(|_| ServerProcess::start(exe, &data))
         .collect();
     let now = DateTime::parse_from_rfc3339("2026-11-20T02:00:00Z")
         .expect("time")
         .with_timezone(&Utc);
-    let clock = ScheduleClock(Arc::new(AtomicI64::new(now.timestamp_millis())));
+    let clock = ScheduleClock {
+        base: Arc::new(AtomicI64::new(now.timestamp_millis())),
+        offset_ms: 0,
+    };
+    let proxy = FaultProxy::start(&servers[0].url, seed, options.fault_rate);
     let mut world = World {
         rng: ChaCha8Rng::seed_from_u64(seed),
         clock: clock.clone(),
         servers,
+        proxy,
+        hub: crate::open_storage(&data).map_err(other)?,
+        staff: town_user(&town, "town-staff-2")?,
+        data: data.clone(),
         phones: Vec::new(),
         facts: BTreeSet::new(),
         report: ScenarioReport::default(),
@@ -150,16 +263,22 @@ pub fn run(exe: &Path, seed: u64, options: &ScenarioOptions) -> Result<ScenarioR
     for (name, user_id) in cast {
         let user = town_user(&town, user_id)?;
         let path = dir.path().join(format!("{name}.db"));
-        let store = Arc::new(
-            Store::open_with_clock(&path, Arc::new(clock.clone())).map_err(|e| e.to_string())?,
-        );
-        store.sign_in(user.clone()).map_err(|e| e.to_string())?;
+        // One agent's phone runs years behind: nothing may depend on device clocks.
+        let phone_clock = if name == "agent-2" {
+            clock.off_by_years(-5)
+        } else {
+            clock.clone()
+        };
+        let store =
+            Arc::new(Store::open_with_clock(&path, Arc::new(phone_clock.clone())).map_err(other)?);
+        store.sign_in(user.clone()).map_err(other)?;
         let answer = enroll_phone(&state.storage, &world.servers[0].url, &store, &user.id);
         world.phones.push(Phone {
             name: name.to_string(),
             path,
             user,
             villages: answer.villages,
+            clock: phone_clock,
             store,
         });
     }
@@ -167,27 +286,31 @@ pub fn run(exe: &Path, seed: u64, options: &ScenarioOptions) -> Result<ScenarioR
     for step in 0..options.steps {
         world
             .step(options)
-            .map_err(|e| format!("seed {seed}, step {step}: {e}"))?;
+            .map_err(|(kind, e)| (kind, format!("step {step}: {e}")))?;
     }
     world
         .settle()
-        .map_err(|e| format!("seed {seed}, quiet rounds: {e}"))?;
+        .map_err(|(kind, e)| (kind, format!("quiet rounds: {e}")))?;
     world
         .check()
-        .map_err(|e| format!("seed {seed}, final check: {e}"))?;
+        .map_err(|(kind, e)| (kind, format!("final check: {e}")))?;
+    world.report.faults = world.proxy.counts();
     Ok(world.report)
 }
 
-fn town_user(town: &DemoTown, id: &str) -> Result<User, String> {
+fn town_user(town: &DemoTown, id: &str) -> Result<User, (FailureKind, String)> {
     town.users
         .iter()
         .find(|u| u.user.id == id)
         .map(|u| u.user.clone())
-        .ok_or_else(|| format!("no user {id} in the demo town"))
+        .ok_or_else(|| other(format!("no user {id} in the demo town")))
 }
 
+/// A step's outcome: fine, or a failure of some kind.
+type Outcome = Result<(), (FailureKind, String)>;
+
 impl World {
-    fn step(&mut self, options: &ScenarioOptions) -> Result<(), String> {
+    fn step(&mut self, options: &ScenarioOptions) -> Outcome {
         self.clock.advance(self.rng.random_range(1..240));
         let roll: f64 = self.rng.random();
         if roll < options.restart_chance {
@@ -196,40 +319,157 @@ impl World {
             self.report.restarts += 1;
             return Ok(());
         }
+        if roll < options.restart_chance + options.hub_chance {
+            return self.hub_edit();
+        }
         let phone = self.rng.random_range(0..self.phones.len());
-        if roll < options.restart_chance + options.reopen_chance {
+        if roll < options.restart_chance + options.hub_chance + options.reopen_chance {
             return self.reopen(phone);
         }
         if roll < 0.35 {
-            return self.sync(phone);
+            return self.sync(phone, false);
         }
-        self.edit(phone)
+        self.edit(phone).map_err(other)
     }
 
-    fn sync(&mut self, phone: usize) -> Result<(), String> {
-        let p = &self.phones[phone];
+    /// Syncs a phone with one of the servers, through the proxy. Under faults a sync may fail
+    /// (the phone tries again later); once they have stopped (`quiet`) it must succeed. An
+    /// honest household refused or set aside is a failure either way.
+    fn sync(&mut self, phone: usize, quiet: bool) -> Outcome {
         let server = &self.servers[self.rng.random_range(0..self.servers.len())];
-        sync_now(&p.store, quick_config(&server.url))
-            .map_err(|e| format!("{} could not sync: {e}", p.name))?;
-        let status = p.store.sync_status().map_err(|e| e.to_string())?;
+        self.proxy.set_upstream(&server.url);
+        let p = &self.phones[phone];
+        let mut config = quick_config(&self.proxy.url);
+        // Sometimes the phone gives up at the first fault and tries again at a later step.
+        config.retries = self.rng.random_range(0..=2);
+        config.backoff = std::time::Duration::from_millis(5);
+        config.timeout = std::time::Duration::from_secs(10);
+        match sync_now(&p.store, config) {
+            Ok(_) => self.report.syncs += 1,
+            Err(e) if quiet => {
+                return Err(failure(
+                    FailureKind::Stuck,
+                    format!("{} could not sync: {e}", p.name),
+                ));
+            }
+            Err(_) => self.report.failed_syncs += 1,
+        }
+        let status = p.store.sync_status().map_err(other)?;
         if status.rejected_households > 0 || status.set_aside_households > 0 {
-            return Err(format!(
-                "{}: households refused or set aside: {status:?}",
-                p.name
+            let refused = p.store.set_aside_households().map_err(other)?;
+            return Err(failure(
+                FailureKind::Refused,
+                format!(
+                    "{}: households refused or set aside: {status:?} {refused:?}",
+                    p.name
+                ),
             ));
         }
-        self.report.syncs += 1;
         Ok(())
     }
 
-    fn reopen(&mut self, phone: usize) -> Result<(), String> {
+    fn reopen(&mut self, phone: usize) -> Outcome {
         let p = &mut self.phones[phone];
         // What was committed is all a reopened store has, as after the app is killed.
         p.store = Arc::new(
-            Store::open_with_clock(&p.path, Arc::new(self.clock.clone()))
-                .map_err(|e| format!("{} could not reopen: {e}", p.name))?,
+            Store::open_with_clock(&p.path, Arc::new(p.clock.clone()))
+                .map_err(|e| other(format!("{} could not reopen: {e}", p.name)))?,
         );
         self.report.reopens += 1;
+        Ok(())
+    }
+
+    /// Hub staff act on a household through the server itself: a step on one of its jobs
+    /// that their role may take now (settling contradicting steps first), a conflict settled,
+    /// or a visit recorded.
+    fn hub_edit(&mut self) -> Outcome {
+        let ids: Vec<String> = self
+            .hub
+            .read(|conn| {
+                conn.query(
+                    "SELECT household_id FROM documents ORDER BY household_id",
+                    &[],
+                )?
+                .into_iter()
+                .map(|row| Cols::of(row).take()?.text())
+                .collect()
+            })
+            .map_err(other)?;
+        let Some(hh) = pick(&mut self.rng, &ids).cloned() else {
+            return Ok(());
+        };
+        let bytes = self.hub.household_document(&hh).map_err(other)?;
+        let doc = HouseholdDoc::load(&bytes.unwrap_or_default(), automerge::ActorId::random())
+            .map_err(other)?;
+        let data = doc.read().map_err(other)?;
+        let village = data.household.village_id.clone();
+        let now = self.clock.now();
+        let choice = self.rng.random_range(0..100);
+        let event_id = doorstep_core::ids::new_id(&mut self.rng);
+        let (what, id, mut change): (&'static str, String, HubEdit) = match choice {
+            0..60 => {
+                let Some(details) = pick(&mut self.rng, &data.jobs).cloned() else {
+                    return Ok(());
+                };
+                let item = item(&details.job.item_code).map_err(other)?;
+                let step = match reconcile(&details.progress) {
+                    Some(step) => step,
+                    None => {
+                        let steps = details.progress.possible_steps(item, self.staff.role);
+                        let Some(kind) = pick(&mut self.rng, &steps) else {
+                            return Ok(());
+                        };
+                        step_of(*kind, &details.progress, &details.job, now)
+                    }
+                };
+                let (job, event) = (details.job.id.clone(), event_id.clone());
+                (
+                    "event",
+                    event_id,
+                    Box::new(move |doc, ctx| {
+                        doc.take_step(&job, &event, &step, None, ctx).map(|_| ())
+                    }),
+                )
+            }
+            60..80 => {
+                let conflicts = doc.conflicts().map_err(other)?;
+                let Some(c) = pick(&mut self.rng, &conflicts).cloned() else {
+                    return Ok(());
+                };
+                let Some(value) = pick(&mut self.rng, &c.values).cloned() else {
+                    return Ok(());
+                };
+                (
+                    "",
+                    String::new(),
+                    Box::new(move |doc, ctx| {
+                        doc.resolve_conflict(c.entity, &c.entity_id, &c.field, &value.value_id, ctx)
+                    }),
+                )
+            }
+            _ => {
+                let record = VisitRecord::new("镇中心电话回访", VisitOutcome::Met);
+                let visit = event_id.clone();
+                (
+                    "visit",
+                    event_id,
+                    Box::new(move |doc, ctx| doc.record_visit(&visit, &record, ctx)),
+                )
+            }
+        };
+        doorstep_sync_server::households::edit(&self.hub, &self.staff, &hh, now, |doc, ctx| {
+            change(doc, ctx)
+        })
+        .map_err(|e| other(format!("hub staff on {hh}: {e}")))?;
+        if !what.is_empty() {
+            self.facts.insert(Fact {
+                village,
+                household: hh,
+                what,
+                id,
+            });
+        }
+        self.report.hub_edits += 1;
         Ok(())
     }
 
@@ -335,20 +575,12 @@ impl World {
                 };
                 let job = details.job.id.clone();
                 let steps = store.possible_steps(&job).map_err(|e| fail("steps", e))?;
-                let step = if role == Role::TownStaff && !details.progress.conflicts.is_empty() {
-                    Some(JobStep::Reconcile {
-                        void_event_ids: details
-                            .progress
-                            .conflicts
-                            .iter()
-                            .map(|c| c.event_id.clone())
-                            .collect(),
-                        note: "电话核实".into(),
-                    })
-                } else {
-                    pick(&mut self.rng, &steps)
-                        .map(|kind| step_of(*kind, &details.progress, &details.job, now))
-                };
+                let step = reconcile(&details.progress)
+                    .filter(|_| role == Role::TownStaff)
+                    .or_else(|| {
+                        pick(&mut self.rng, &steps)
+                            .map(|kind| step_of(*kind, &details.progress, &details.job, now))
+                    });
                 let Some(step) = step else {
                     return Ok(());
                 };
@@ -384,28 +616,34 @@ impl World {
         Ok(())
     }
 
-    /// Quiet rounds: every phone syncs, three times over, with the server up.
-    fn settle(&mut self) -> Result<(), String> {
+    /// Quiet rounds without faults: every phone syncs, three times over, with the server up.
+    fn settle(&mut self) -> Outcome {
+        self.proxy.set_rate(0.0);
         for _ in 0..3 {
             for phone in 0..self.phones.len() {
-                self.sync(phone)?;
+                self.sync(phone, true)?;
             }
         }
         Ok(())
     }
 
-    fn check(&mut self) -> Result<(), String> {
+    fn check(&mut self) -> Outcome {
+        let lost = |m: String| failure(FailureKind::Lost, m);
+        let diverged = |m: String| failure(FailureKind::Diverged, m);
         let mut by_scope: BTreeMap<Vec<String>, Vec<usize>> = BTreeMap::new();
         for (i, p) in self.phones.iter().enumerate() {
             by_scope.entry(p.villages.clone()).or_default().push(i);
-            let status = p.store.sync_status().map_err(|e| e.to_string())?;
+            let status = p.store.sync_status().map_err(other)?;
             if status.pending_changes > 0 || status.last_error.is_some() {
-                return Err(format!("{} did not settle: {status:?}", p.name));
+                return Err(failure(
+                    FailureKind::Stuck,
+                    format!("{} did not settle: {status:?}", p.name),
+                ));
             }
-            for hh in p.store.household_ids().map_err(|e| e.to_string())? {
-                let data = p.store.household(&hh).map_err(|e| e.to_string())?;
+            for hh in p.store.household_ids().map_err(other)? {
+                let data = p.store.household(&hh).map_err(other)?;
                 if !p.villages.contains(&data.household.village_id) {
-                    return Err(format!("{} holds {hh} of another village", p.name));
+                    return Err(other(format!("{} holds {hh} of another village", p.name)));
                 }
             }
             for fact in self
@@ -413,39 +651,59 @@ impl World {
                 .iter()
                 .filter(|f| p.villages.contains(&f.village))
             {
-                if !has(&p.store, fact)? {
-                    return Err(format!("{} lacks {fact:?}", p.name));
+                if !has(&p.store, fact).map_err(other)? {
+                    return Err(lost(format!("{} lacks {fact:?}", p.name)));
                 }
                 self.report.checked_facts += 1;
             }
         }
         for members in by_scope.values() {
             let first = &self.phones[members[0]];
-            let tables = first.store.dump_query_tables().map_err(|e| e.to_string())?;
-            for &other in &members[1..] {
-                let p = &self.phones[other];
-                if p.store.dump_query_tables().map_err(|e| e.to_string())? != tables {
-                    return Err(format!("{} and {} differ", first.name, p.name));
+            let tables = first.store.dump_query_tables().map_err(other)?;
+            for &next in &members[1..] {
+                let p = &self.phones[next];
+                if p.store.dump_query_tables().map_err(other)? != tables {
+                    return Err(diverged(format!("{} and {} differ", first.name, p.name)));
                 }
             }
         }
-        // Households seen from two scopes (a village and the town) have the same heads.
+        // Households seen from two scopes (a village and the town) have the same heads, and
+        // the town's phone matches the server's own copies and tables.
         let town = self
             .phones
             .iter()
             .find(|p| p.user.role == Role::TownStaff)
-            .ok_or("no town phone")?;
+            .ok_or_else(|| other("no town phone"))?;
         for p in &self.phones {
-            for hh in p.store.household_ids().map_err(|e| e.to_string())? {
+            for hh in p.store.household_ids().map_err(other)? {
                 let (mine, theirs) = (p.store.heads(&hh), town.store.heads(&hh));
-                if mine.map_err(|e| e.to_string())? != theirs.map_err(|e| e.to_string())? {
-                    return Err(format!("{} and the town differ on {hh}", p.name));
+                if mine.map_err(other)? != theirs.map_err(other)? {
+                    return Err(diverged(format!("{} and the town differ on {hh}", p.name)));
                 }
             }
+        }
+        for hh in town.store.household_ids().map_err(other)? {
+            let bytes = self.hub.household_document(&hh).map_err(other)?;
+            let mut server =
+                HouseholdDoc::load(&bytes.unwrap_or_default(), automerge::ActorId::random())
+                    .map_err(other)?;
+            if server.heads() != town.store.heads(&hh).map_err(other)? {
+                return Err(diverged(format!("the server and the town differ on {hh}")));
+            }
+        }
+        if crate::server_tables(&self.data) != town.store.dump_query_tables().map_err(other)? {
+            return Err(diverged(
+                "the server's query tables differ from the town's".into(),
+            ));
         }
         Ok(())
     }
 }
+
+/// An edit hub staff make on a household's document.
+type HubEdit = Box<
+    dyn FnMut(&mut HouseholdDoc, doorstep_core::document::EditContext<'_>) -> Result<(), CoreError>,
+>;
 
 /// Whether the phone holds what `fact` names.
 fn has(store: &Store, fact: &Fact) -> Result<bool, String> {
@@ -472,6 +730,18 @@ fn pick<'a, T>(rng: &mut impl Rng, items: &'a [T]) -> Option<&'a T> {
     } else {
         Some(&items[rng.random_range(0..items.len())])
     }
+}
+
+/// Hub staff's settling of a job's contradicting steps (voiding them), if it has any.
+fn reconcile(progress: &JobProgress) -> Option<JobStep> {
+    (!progress.conflicts.is_empty()).then(|| JobStep::Reconcile {
+        void_event_ids: progress
+            .conflicts
+            .iter()
+            .map(|c| c.event_id.clone())
+            .collect(),
+        note: "电话核实".into(),
+    })
 }
 
 /// A step of `kind` with its fields filled as a person would.

@@ -1,6 +1,7 @@
-//! Bad input over HTTP: garbage, a truncated body, an unknown protocol version, an oversized
-//! body, changes that do not decode, and a document that breaks the schema. Each gets a clear
-//! answer and leaves the server's state as it was.
+//! Bad input over HTTP from an enrolled phone: garbage, a truncated body, an unknown protocol
+//! version, an oversized body, changes that do not decode, and a document that breaks the
+//! schema. Each gets a clear answer (per household where it can be) and leaves the server's
+//! state as it was.
 
 mod common;
 
@@ -11,9 +12,9 @@ use doorstep_core::sync::protocol::{
 };
 use doorstep_core::*;
 
-fn request(push: Vec<DocChanges>) -> SyncRequest {
+fn request(device: &str, push: Vec<DocChanges>) -> SyncRequest {
     SyncRequest {
-        device: "forged-client".into(),
+        device: device.into(),
         scope: scope(),
         position: Position::Changes { cursors: vec![] },
         push,
@@ -22,18 +23,14 @@ fn request(push: Vec<DocChanges>) -> SyncRequest {
     }
 }
 
-/// A hand-made client with its own enrolled device ("forged-client").
-fn forged_client(v: &Village, user_id: &str) -> doorstep_tests::RawClient {
-    let accounts = doorstep_sync_server::storage::Storage::open(&v.data).unwrap();
-    let code = accounts.issue_code(user_id, chrono::Utc::now()).unwrap();
-    doorstep_tests::RawClient::enroll(&v.server.url, &code, "forged-client", "伪造客户端").unwrap()
-}
-
 #[test]
 fn bad_bodies_get_clear_refusals_and_change_nothing() {
     let v = village();
     let data = &v.data;
-    let http = forged_client(&v, &person(&v.town, Role::Agent).id);
+    let a = &v.agent;
+    v.sync(a);
+    let http = doorstep_tests::RawClient::of_phone(&v.server.url, a);
+    let device = http.device.clone();
     assert_eq!(http.get("/healthz"), (200, "ok".to_string()));
     let before = journal_shape(data);
     let text = |body: &[u8]| String::from_utf8_lossy(body).into_owned();
@@ -46,7 +43,7 @@ fn bad_bodies_get_clear_refusals_and_change_nothing() {
         text(&body)
     );
 
-    let good = protocol::encode(&request(vec![]));
+    let good = protocol::encode(&request(&device, vec![]));
     let (status, body) = http.post(good[..good.len() - 3].to_vec());
     assert_eq!(status, 400);
     assert!(text(&body).contains("不完整"), "{}", text(&body));
@@ -65,22 +62,27 @@ fn bad_bodies_get_clear_refusals_and_change_nothing() {
     assert_eq!(status, 413);
     assert!(text(&body).contains("过大"), "{}", text(&body));
 
-    let undecodable = protocol::encode(&request(vec![DocChanges {
-        household_id: "h1".into(),
-        changes: vec![b"not an automerge change".to_vec()],
-    }]));
-    let (status, body) = http.post(undecodable);
-    assert_eq!(status, 400);
-    assert!(text(&body).contains("变更无法解析"), "{}", text(&body));
+    // Bytes that are not an automerge change: that household is refused, nothing is stored.
+    let undecodable = request(
+        &device,
+        vec![DocChanges {
+            household_id: "h1".into(),
+            changes: vec![b"not an automerge change".to_vec()],
+        }],
+    );
+    let answer = http.exchange(&undecodable).unwrap();
+    assert!(
+        matches!(&answer.acks[0].status, AckStatus::Rejected { reason } if reason.contains("变更无法解析")),
+        "{answer:?}"
+    );
     assert_eq!(journal_shape(data), before, "nothing was stored");
 
-    // A real automerge change that is not a household document: that household is refused,
-    // the other household in the same push is stored.
-    let mut bogus = automerge::AutoCommit::new();
+    // A real automerge change of this device that is not a household document: that household
+    // is refused, the other household in the same push is stored.
+    let actor = automerge::ActorId::try_from(device.as_str()).unwrap();
+    let mut bogus = automerge::AutoCommit::new().with_actor(actor);
     bogus.put(automerge::ROOT, "hello", "world").unwrap();
     bogus.commit();
-    let a = &v.agent;
-    v.sync(a);
     let hh = a.household_ids().unwrap()[0].clone();
     a.update_household(
         &hh,
@@ -90,21 +92,24 @@ fn bad_bodies_get_clear_refusals_and_change_nothing() {
         },
     )
     .unwrap();
-    let good_push = a.pending_pushes(1 << 20).unwrap().remove(0);
-    let mixed = protocol::encode(&request(vec![
-        DocChanges {
-            household_id: "bogus".into(),
-            changes: bogus
-                .get_changes(&[])
-                .iter()
-                .map(|c| c.raw_bytes().to_vec())
-                .collect(),
-        },
-        DocChanges {
-            household_id: good_push.household_id.clone(),
-            changes: good_push.changes.clone(),
-        },
-    ]));
+    let good_push = a.pending_pushes(1 << 20, usize::MAX).unwrap().remove(0);
+    let mixed = protocol::encode(&request(
+        &device,
+        vec![
+            DocChanges {
+                household_id: "bogus".into(),
+                changes: bogus
+                    .get_changes(&[])
+                    .iter()
+                    .map(|c| c.raw_bytes().to_vec())
+                    .collect(),
+            },
+            DocChanges {
+                household_id: good_push.household_id.clone(),
+                changes: good_push.changes.clone(),
+            },
+        ],
+    ));
     let (status, body) = http.post(mixed);
     assert_eq!(status, 200);
     let response: SyncResponse = protocol::decode(&body).unwrap();
@@ -116,8 +121,5 @@ fn bad_bodies_get_clear_refusals_and_change_nothing() {
         journal_shape(data).0,
         before.0 + good_push.changes.len() as i64
     );
-    assert_eq!(
-        journal_rows(data, "forged-client"),
-        good_push.changes.len() as i64
-    );
+    assert_eq!(journal_rows(data, &device), good_push.changes.len() as i64);
 }

@@ -9,7 +9,6 @@ use std::sync::Arc;
 use common::*;
 use doorstep_core::*;
 use doorstep_sync_server::households;
-use doorstep_sync_server::storage::Storage;
 
 #[derive(Debug, Clone, Copy)]
 enum Turn {
@@ -99,7 +98,7 @@ fn run(order: &[Turn]) {
 
     // Hub staff edit the server's copy while it serves.
     let hub_edit = |v: &mut Village| {
-        let storage = Storage::open(&v.data).unwrap();
+        let storage = doorstep_tests::open_storage(&v.data).unwrap();
         let staff = person(&v.town, Role::TownStaff);
         households::edit(&storage, &staff, &hh, now(), |doc, ctx| {
             doc.update_member(&member, &phone_patch("13655556666"), ctx)?;

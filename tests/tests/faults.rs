@@ -84,7 +84,7 @@ fn a_replayed_request_is_not_applied_twice() {
     let hh = a.household_ids().unwrap()[0].clone();
     visit(a, &hh, 1);
     visit(a, &hh, 2);
-    let pushes = a.pending_pushes(1 << 20).unwrap();
+    let pushes = a.pending_pushes(1 << 20, usize::MAX).unwrap();
     let body = protocol::encode(&SyncRequest {
         device: a.device_actor(),
         scope: scope(),

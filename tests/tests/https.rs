@@ -9,7 +9,6 @@ use std::sync::Arc;
 use common::*;
 use doorstep_core::Role;
 use doorstep_core::sync::{self, SyncConfig, SyncError};
-use doorstep_sync_server::storage::Storage;
 use doorstep_tests::{TestCa, TlsFront, phone, quick_config, sync_now};
 
 #[test]
@@ -39,7 +38,7 @@ fn a_phone_trusting_the_towns_ca_enrolls_and_syncs_over_https() {
 
     let head = person(&v.town, Role::VillageHead);
     let other_phone = phone(&v.dir.path().join("c.db"), &head, now());
-    let code = Storage::open(&v.data)
+    let code = doorstep_tests::open_storage(&v.data)
         .unwrap()
         .issue_code(&head.id, chrono::Utc::now())
         .unwrap();

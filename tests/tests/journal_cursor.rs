@@ -11,8 +11,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use doorstep_core::sync::protocol::TownCursor;
+use doorstep_sync_server::storage::Scope;
 use doorstep_sync_server::storage::journal::{self, JournalEntry};
-use doorstep_sync_server::storage::{Scope, Storage};
 
 const WRITERS: usize = 4;
 const WRITES_EACH: usize = 25;
@@ -21,7 +21,8 @@ const READERS: usize = 3;
 #[test]
 fn concurrent_writers_and_readers_never_skip_an_entry() {
     let dir = tempfile::tempdir().unwrap();
-    let storage = Arc::new(Storage::open(&doorstep_tests::test_data(dir.path())).unwrap());
+    let storage =
+        Arc::new(doorstep_tests::open_storage(&doorstep_tests::test_data(dir.path())).unwrap());
     let scope = Scope {
         villages: vec!["v1".into(), "v2".into()],
         towns: vec![("town".into(), vec!["v1".into(), "v2".into()])],

@@ -47,13 +47,7 @@ fn run_schedules(options: &ScenarioOptions, seeds: Vec<u64>) {
     let mut total = scenario::ScenarioReport::default();
     for seed in seeds {
         match scenario::run(&exe, seed, options) {
-            Ok(report) => {
-                total.edits += report.edits;
-                total.syncs += report.syncs;
-                total.restarts += report.restarts;
-                total.reopens += report.reopens;
-                total.checked_facts += report.checked_facts;
-            }
+            Ok(report) => total.add(&report),
             Err(failure) => panic!("schedule failed (rerun with DOORSTEP_SEED={seed}): {failure}"),
         }
     }

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use doorstep_sync_server::storage::{SCHEMA_VERSION, Storage, StorageError};
+use doorstep_sync_server::storage::{SCHEMA_VERSION, StorageError};
 
 #[test]
 fn processes_opening_a_new_database_together_both_get_the_schema() {
@@ -13,13 +13,13 @@ fn processes_opening_a_new_database_together_both_get_the_schema() {
     let openers: Vec<_> = (0..4)
         .map(|_| {
             let data = Arc::clone(&data);
-            std::thread::spawn(move || Storage::open(&data).map(|_| ()))
+            std::thread::spawn(move || doorstep_tests::open_storage(&data).map(|_| ()))
         })
         .collect();
     for opener in openers {
         opener.join().unwrap().unwrap();
     }
-    let storage = Storage::open(&data).unwrap();
+    let storage = doorstep_tests::open_storage(&data).unwrap();
     let version = storage
         .read(|conn| conn.query_int("SELECT max(version) FROM schema_version", &[]))
         .unwrap();
@@ -31,19 +31,21 @@ fn processes_opening_a_new_database_together_both_get_the_schema() {
 fn a_database_from_a_newer_server_is_refused_untouched() {
     let dir = tempfile::tempdir().unwrap();
     let data = doorstep_tests::test_data(dir.path());
-    let storage = Storage::open(&data).unwrap();
+    let storage = doorstep_tests::open_storage(&data).unwrap();
     let newer = SCHEMA_VERSION + 1;
     storage
         .write(|conn| conn.execute("UPDATE schema_version SET version = $1", &[newer.into()]))
         .unwrap();
     drop(storage);
-    let err = Storage::open(&data).err().expect("refused");
+    let err = doorstep_tests::open_storage(&data).err().expect("refused");
     assert!(
         matches!(err, StorageError::TooNew { found, .. } if found == newer),
         "{err}"
     );
     assert!(err.to_string().contains("请升级服务器"), "{err}");
     // Still the newer server's database: opening it again is refused the same way.
-    let again = Storage::open(&data).err().expect("still refused");
+    let again = doorstep_tests::open_storage(&data)
+        .err()
+        .expect("still refused");
     assert!(matches!(again, StorageError::TooNew { .. }));
 }

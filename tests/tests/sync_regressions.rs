@@ -19,7 +19,7 @@ use doorstep_tests::RawClient;
 fn extra_phone(v: &Village, role: Role, name: &str) -> Arc<Store> {
     let user = person(&v.town, role);
     let phone = doorstep_tests::phone(&v.dir.path().join(name), &user, now());
-    let accounts = doorstep_sync_server::storage::Storage::open(&v.data).unwrap();
+    let accounts = doorstep_tests::open_storage(&v.data).unwrap();
     doorstep_tests::enroll_phone(&accounts, &v.server.url, &phone, &user.id);
     phone
 }

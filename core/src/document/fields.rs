@@ -135,6 +135,15 @@ impl<'a> Fields<'a> {
         }
     }
 
+    /// Refuses a map holding a key outside `allowed` (`what` names the map in the message):
+    /// documents keep their documented shape.
+    pub fn only(&self, allowed: &[&str], what: &str) -> Result<()> {
+        match self.map.keys().find(|k| !allowed.contains(&k.as_str())) {
+            Some(key) => Err(invalid_doc(format!("{what}中有文档格式之外的字段“{key}”"))),
+            None => Ok(()),
+        }
+    }
+
     /// The keys and values, in key order (maps keyed by generated ids list their entities).
     pub fn entries(&self) -> Vec<(&'a str, &'a Value)> {
         let mut entries: Vec<_> = self

@@ -2,9 +2,11 @@
 //! Each event is immutable once written, so it is kept as one JSON text in the job's list:
 //! one operation per step instead of one per field.
 
+use std::collections::HashMap;
+
 use automerge::hydrate::{List, Value};
 use automerge::transaction::Transactable;
-use automerge::{AutoCommit, ObjId, ObjType, ReadDoc, ScalarValue};
+use automerge::{ActorId, AutoCommit, ChangeHash, ObjId, ObjType, ReadDoc, ScalarValue};
 use serde::{Deserialize, Serialize};
 
 use super::fields::{self, Fields, put_opt_str};
@@ -19,6 +21,7 @@ use crate::time::{from_millis, to_millis};
 
 /// An event as stored in the document.
 #[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct StoredEvent {
     id: String,
     step: JobStep,
@@ -95,7 +98,7 @@ impl HouseholdDoc {
     /// One job with its derived progress.
     pub fn job(&self, job_id: &str) -> Result<JobDetails> {
         let j = self.entity("jobs", job_id, "办件")?;
-        let value = self.doc.hydrate(&j, None)?;
+        let value = super::tree::read(&self.doc, &j, ObjType::Map, 2, job_id)?;
         read_job(job_id, Fields::of(&value, "办件")?)
     }
 }
@@ -147,6 +150,18 @@ fn read_events(list: &List) -> Result<Vec<JobEvent>> {
 
 /// Reads a job map and derives its progress.
 pub(super) fn read_job(id: &str, j: Fields<'_>) -> Result<JobDetails> {
+    j.only(
+        &[
+            "member_id",
+            "item_code",
+            "mode",
+            "urgency",
+            "note",
+            "visit_id",
+            "events",
+        ],
+        "办件",
+    )?;
     let events = match j.list("events")? {
         Some(list) => read_events(list)?,
         None => return Err(invalid_doc("办件缺少步骤列表")),
@@ -175,4 +190,62 @@ pub(super) fn read_location(obj: Fields<'_>) -> Result<Option<Location>> {
         }),
         _ => None,
     })
+}
+
+impl HouseholdDoc {
+    /// For each job, which of its events (in list order) the writer of the changes `written`
+    /// had not seen: events from changes that are neither among them nor among their
+    /// ancestors (steps taken meanwhile on another device). Jobs with no such event are left
+    /// out.
+    pub fn events_unseen_by(
+        &mut self,
+        written: &[ChangeHash],
+    ) -> Result<HashMap<String, Vec<bool>>> {
+        let mut deps: Vec<ChangeHash> = Vec::new();
+        for hash in written {
+            if let Some(change) = self.doc.get_change_by_hash(hash) {
+                deps.extend(change.deps().iter().filter(|d| !written.contains(d)));
+            }
+        }
+        deps.sort();
+        deps.dedup();
+        let unseen: Vec<(ActorId, u64, u64)> = self
+            .doc
+            .get_changes(&deps)
+            .into_iter()
+            .filter(|c| !written.contains(&c.hash()))
+            .map(|c| {
+                let start = c.start_op().get();
+                (c.actor_id().clone(), start, start + c.len() as u64)
+            })
+            .collect();
+        let mut out = HashMap::new();
+        if unseen.is_empty() {
+            return Ok(out);
+        }
+        let jobs = fields::req_map(&self.doc, &automerge::ROOT, "jobs")?;
+        let ids: Vec<String> = self.doc.keys(&jobs).collect();
+        for job in ids {
+            let Some(j) = fields::child(&self.doc, &jobs, &job, ObjType::Map)? else {
+                continue;
+            };
+            let Some(events) = fields::child(&self.doc, &j, "events", ObjType::List)? else {
+                continue;
+            };
+            let flags: Vec<bool> = self
+                .doc
+                .list_range(&events, ..)
+                .map(|item| match item.id() {
+                    ObjId::Id(counter, actor, _) => unseen
+                        .iter()
+                        .any(|(a, start, end)| *a == actor && (*start..*end).contains(&counter)),
+                    ObjId::Root => false,
+                })
+                .collect();
+            if flags.contains(&true) {
+                out.insert(job, flags);
+            }
+        }
+        Ok(out)
+    }
 }

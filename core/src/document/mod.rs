@@ -7,13 +7,14 @@ mod fields;
 mod jobs;
 mod read;
 mod receive;
+mod tree;
 
 use automerge::transaction::Transactable;
 use automerge::{ActorId, AutoCommit, Change, ChangeHash, ObjId, ObjType, ROOT, ReadDoc};
 use chrono::{DateTime, NaiveDate, Utc};
 
 pub use conflicts::{ConflictValue, EntityKind, FieldConflict};
-pub use read::HouseholdData;
+pub use read::{DeviceAuthor, HouseholdData};
 pub use receive::{ApplyOutcome, Incoming, group_by_household};
 
 use crate::domain::household::{Gender, HouseholdPatch, MemberPatch, NewHousehold, NewMember};
@@ -174,6 +175,11 @@ impl HouseholdDoc {
             return Ok(0);
         }
         Ok(new)
+    }
+
+    /// Whether the document holds the change with `hash`.
+    pub fn has_change(&self, hash: &ChangeHash) -> bool {
+        self.doc.get_change_by_hash(hash).is_some()
     }
 
     /// Hashes of changes that applied changes depend on but that are not here yet.

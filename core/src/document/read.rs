@@ -1,8 +1,7 @@
 //! Reading a whole household document into domain records, checking its schema on the way.
 
-use automerge::ROOT;
-use automerge::ReadDoc;
 use automerge::hydrate::Value;
+use automerge::{ObjType, ROOT};
 
 use super::fields::Fields;
 use super::jobs::{read_job, read_location};
@@ -10,6 +9,7 @@ use super::{HouseholdDoc, SCHEMA_VERSION};
 use crate::domain::household::{Gender, Household, Member, MemberStatus, SpecialTag};
 use crate::domain::job::JobDetails;
 use crate::domain::ledger::{LedgerLine, NeedStatus, Schedule, Urgency};
+use crate::domain::region::Role;
 use crate::domain::visit::{Visit, VisitOutcome};
 use crate::error::{CoreError, Result, invalid_doc};
 
@@ -27,6 +27,22 @@ pub struct HouseholdData {
     pub jobs: Vec<JobDetails>,
     /// Its visits.
     pub visits: Vec<Visit>,
+    /// Who writes with each device that wrote to it (automerge actor → user).
+    pub authors: Vec<DeviceAuthor>,
+}
+
+/// The user who writes with one device's automerge actor, as the document records it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct DeviceAuthor {
+    /// The device's automerge actor id (hex).
+    pub actor: String,
+    /// The user's id.
+    pub user_id: String,
+    /// The user's name.
+    pub user_name: String,
+    /// The user's role.
+    pub role: Role,
 }
 
 impl HouseholdData {
@@ -42,23 +58,25 @@ fn to_u32(value: Option<i64>, key: &str) -> Result<u32> {
         .ok_or_else(|| invalid_doc(format!("字段 {key} 缺失或超出范围")))
 }
 
-/// Reads every entity of a root collection with `read`, in id order.
+/// Reads every entity of a root collection with `read`, in id order (`label` names one
+/// entity in messages).
 fn collection<T>(
     root: Fields<'_>,
     name: &str,
+    label: &str,
     read: impl Fn(&str, Fields<'_>) -> Result<T>,
 ) -> Result<Vec<T>> {
     root.req_map(name)?
         .entries()
         .into_iter()
-        .map(|(id, value)| read(id, Fields::of(value, name)?))
+        .map(|(id, value)| read(id, Fields::of(value, &format!("{label}（{id}）"))?))
         .collect()
 }
 
 impl HouseholdDoc {
-    /// The whole document, hydrated in one pass.
+    /// The whole document as a tree of values, nesting bounded by the documented shape.
     pub(super) fn hydrate(&self) -> Result<Value> {
-        Ok(self.doc.hydrate(ROOT, None)?)
+        super::tree::read(&self.doc, &ROOT, ObjType::Map, 0, "文档")
     }
 
     /// The household's id, from the document.
@@ -75,6 +93,17 @@ impl HouseholdDoc {
     }
 }
 
+/// Keys of the document's root.
+const ROOT_KEYS: &[&str] = &[
+    "schema",
+    "household",
+    "members",
+    "ledger",
+    "jobs",
+    "visits",
+    "authors",
+];
+
 /// Reads hydrated household data.
 pub(super) fn read_data(root: Fields<'_>) -> Result<HouseholdData> {
     let schema = root.opt_int("schema")?.unwrap_or(0);
@@ -87,7 +116,12 @@ pub(super) fn read_data(root: Fields<'_>) -> Result<HouseholdData> {
     if schema < 1 {
         return Err(invalid_doc("缺少格式版本"));
     }
+    root.only(ROOT_KEYS, "文档根")?;
     let hh = root.req_map("household")?;
+    hh.only(
+        &["id", "village_id", "group_name", "address", "phone"],
+        "户信息",
+    )?;
     let household = Household {
         id: hh.req_str("id")?,
         village_id: hh.req_str("village_id")?,
@@ -97,23 +131,48 @@ pub(super) fn read_data(root: Fields<'_>) -> Result<HouseholdData> {
     };
     Ok(HouseholdData {
         household,
-        members: collection(root, "members", read_member)?,
-        ledger: collection(root, "ledger", read_ledger_line)?,
-        jobs: collection(root, "jobs", read_job)?,
-        visits: collection(root, "visits", read_visit)?,
+        members: collection(root, "members", "成员", read_member)?,
+        ledger: collection(root, "ledger", "台账事项", read_ledger_line)?,
+        jobs: collection(root, "jobs", "办件", read_job)?,
+        visits: collection(root, "visits", "走访记录", read_visit)?,
+        authors: collection(root, "authors", "作者记录", read_author)?,
+    })
+}
+
+fn read_author(actor: &str, a: Fields<'_>) -> Result<DeviceAuthor> {
+    a.only(&["user_id", "user_name", "role"], "作者记录")?;
+    Ok(DeviceAuthor {
+        actor: actor.to_string(),
+        user_id: a.req_str("user_id")?,
+        user_name: a.req_str("user_name")?,
+        role: a.req_code("role", Role::from_code)?,
     })
 }
 
 fn read_member(id: &str, m: Fields<'_>) -> Result<Member> {
-    let mut tags: Vec<SpecialTag> = match m.map("tags")? {
-        // Tags from a newer build that this one does not know are left out.
-        Some(t) => t
-            .entries()
-            .into_iter()
-            .filter_map(|(k, _)| SpecialTag::from_code(k))
-            .collect(),
-        None => Vec::new(),
-    };
+    m.only(
+        &[
+            "name",
+            "id_number",
+            "phone",
+            "gender",
+            "birth_date",
+            "relation",
+            "status",
+            "tags",
+        ],
+        "成员",
+    )?;
+    let mut tags: Vec<SpecialTag> = Vec::new();
+    if let Some(t) = m.map("tags")? {
+        for (code, value) in t.entries() {
+            if !matches!(value, Value::Scalar(automerge::ScalarValue::Boolean(_))) {
+                return Err(invalid_doc(format!("特殊群体标签 {code} 应为是/否")));
+            }
+            // Tags from a newer build that this one does not know are left out.
+            tags.extend(SpecialTag::from_code(code));
+        }
+    }
     tags.sort();
     Ok(Member {
         id: id.to_string(),
@@ -131,6 +190,25 @@ fn read_member(id: &str, m: Fields<'_>) -> Result<Member> {
 }
 
 fn read_ledger_line(id: &str, l: Fields<'_>) -> Result<LedgerLine> {
+    l.only(
+        &[
+            "member_id",
+            "title",
+            "kind",
+            "status",
+            "due",
+            "days",
+            "first_due",
+            "month",
+            "day",
+            "urgency",
+            "note",
+            "created_on",
+            "last_done",
+            "visit_id",
+        ],
+        "台账事项",
+    )?;
     let kind = l.req_str("kind")?;
     let schedule = match kind.as_str() {
         "one_off" => Schedule::OneOff {
@@ -165,6 +243,19 @@ fn read_ledger_line(id: &str, l: Fields<'_>) -> Result<LedgerLine> {
 }
 
 fn read_visit(id: &str, v: Fields<'_>) -> Result<Visit> {
+    v.only(
+        &[
+            "planned_for",
+            "purpose",
+            "done_at",
+            "outcome",
+            "notes",
+            "visitor",
+            "lat",
+            "lon",
+        ],
+        "走访记录",
+    )?;
     Ok(Visit {
         id: id.to_string(),
         planned_for: v.opt_date("planned_for")?,

@@ -198,9 +198,9 @@ pub struct RoundApplied {
 
 impl Store {
     /// Households with local changes not yet acknowledged, each with the changes the server
-    /// lacks, in id order, up to about `budget` bytes (always at least one). Refused households
-    /// wait for a new local edit.
-    pub fn pending_pushes(&self, budget: usize) -> Result<Vec<PendingPush>> {
+    /// lacks, in id order, up to about `budget` bytes (always at least one) and at most
+    /// `max_households`. Refused households wait for a new local edit.
+    pub fn pending_pushes(&self, budget: usize, max_households: usize) -> Result<Vec<PendingPush>> {
         let rows: Vec<(String, Vec<u8>, i64)> = {
             let inner = self.lock();
             let mut stmt = inner.conn.prepare_cached(
@@ -218,7 +218,7 @@ impl Store {
                 Ok((doc.heads(), doc.changes_since(&acked)))
             })?;
             let size: usize = changes.iter().map(Vec::len).sum();
-            if !out.is_empty() && used + size > budget {
+            if !out.is_empty() && (used + size > budget || out.len() >= max_households) {
                 break;
             }
             used += size;

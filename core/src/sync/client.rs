@@ -10,7 +10,8 @@ use tokio_util::sync::CancellationToken;
 
 use super::protocol::{
     self, AckStatus, CONTENT_TYPE, DocChanges, ENROLL_PATH, EnrollRequest, EnrollResponse,
-    Position, ProtocolError, SYNC_PATH, SyncRequest, SyncResponse,
+    MAX_PUSH_HOUSEHOLDS, MAX_WANTED_SNAPSHOTS, Position, ProtocolError, SYNC_PATH, SyncRequest,
+    SyncResponse,
 };
 use crate::error::CoreError;
 use crate::store::{
@@ -247,9 +248,12 @@ async fn run(
         }
         let (pushes, position, want_snapshots) = blocking(store, move |s| {
             Ok((
-                s.pending_pushes(budget)?,
+                s.pending_pushes(budget, MAX_PUSH_HOUSEHOLDS)?,
                 s.sync_position()?,
-                s.households_needing_snapshot()?,
+                s.households_needing_snapshot()?
+                    .into_iter()
+                    .take(MAX_WANTED_SNAPSHOTS)
+                    .collect(),
             ))
         })
         .await?;
@@ -291,7 +295,9 @@ async fn run(
         if let Some(listener) = listener {
             listener.on_progress(&report.progress);
         }
-        let more_to_push = !blocking(store, |s| s.pending_pushes(0)).await?.is_empty();
+        let more_to_push = !blocking(store, |s| s.pending_pushes(0, 1))
+            .await?
+            .is_empty();
         let pushes_moved = applied.stored > 0 || applied.resend > 0;
         if remaining == 0 && !(more_to_push && pushes_moved) {
             return Ok(report);
@@ -392,7 +398,9 @@ async fn exchange(
 fn http_client(config: &SyncConfig) -> Result<reqwest::Client, SyncError> {
     let mut builder = reqwest::Client::builder()
         .timeout(config.timeout)
-        .connect_timeout(config.connect_timeout);
+        .connect_timeout(config.connect_timeout)
+        // Idle connections are dropped before the server closes them (it allows 10 s).
+        .pool_idle_timeout(Duration::from_secs(5));
     if !config.trusted_certificates.is_empty() {
         let mut certificates = Vec::new();
         for pem in &config.trusted_certificates {

@@ -19,9 +19,24 @@ const FLAG_DEFLATE: u8 = 1;
 /// Messages shorter than this are sent as they are (deflate would not pay for its header).
 const COMPRESS_FROM: usize = 200;
 /// The largest body accepted on the wire.
-pub const MAX_BODY_BYTES: usize = 16 << 20;
+pub const MAX_BODY_BYTES: usize = 8 << 20;
 /// The largest message accepted after inflating (guards against deflate bombs).
-pub const MAX_MESSAGE_BYTES: usize = 64 << 20;
+pub const MAX_MESSAGE_BYTES: usize = 16 << 20;
+/// The most households one request may push (the client sends more in later rounds).
+pub const MAX_PUSH_HOUSEHOLDS: usize = 1_000;
+/// The most changes listed for one household in a request or an answer.
+pub const MAX_CHANGES_PER_HOUSEHOLD: usize = 50_000;
+/// The fewest bytes an encoded automerge change can have (its header alone is longer); shorter
+/// entries are refused while decoding, so a small body cannot stand for millions of changes.
+pub const MIN_CHANGE_BYTES: usize = 8;
+/// The most households one request may ask for whole.
+pub const MAX_WANTED_SNAPSHOTS: usize = 256;
+/// The most entries (households changed or sent whole) one answer may hold.
+pub const MAX_ANSWER_HOUSEHOLDS: usize = 100_000;
+/// The most operations one change written by a device may hold.
+pub const MAX_OPS_PER_CHANGE: usize = 5_000;
+/// The largest a household's stored document may grow.
+pub const MAX_HOUSEHOLD_BYTES: usize = 1 << 20;
 /// The media type of request and response bodies.
 pub const CONTENT_TYPE: &str = "application/x-doorstep-sync";
 /// The path of the sync endpoint.
@@ -55,6 +70,9 @@ pub enum ProtocolError {
         /// What failed.
         reason: String,
     },
+    /// A list longer than its limit, or an empty change: refused while decoding.
+    #[error("同步数据超出上限或含无效的项（如空的变更、过长的列表），已拒收；上限见同步协议文档")]
+    OverLimits,
 }
 
 /// How far a device has read one town's journal (each town numbers its own entries).
@@ -100,6 +118,7 @@ pub struct DocChanges {
     /// The household.
     pub household_id: String,
     /// Encoded automerge changes.
+    #[serde(deserialize_with = "bounded::changes")]
     pub changes: Vec<Vec<u8>>,
 }
 
@@ -145,8 +164,10 @@ pub struct SyncRequest {
     /// Where it is in the server's stream.
     pub position: Position,
     /// Changes the server has not acknowledged yet.
+    #[serde(deserialize_with = "bounded::seq::<_, _, MAX_PUSH_HOUSEHOLDS>")]
     pub push: Vec<DocChanges>,
     /// Households it needs whole (received changes it could not store: the repair path).
+    #[serde(deserialize_with = "bounded::seq::<_, _, MAX_WANTED_SNAPSHOTS>")]
     pub want_snapshots: Vec<String>,
     /// How many bytes of changes and snapshots it wants in the response at most.
     pub budget: u32,
@@ -156,10 +177,13 @@ pub struct SyncRequest {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SyncResponse {
     /// One per pushed household.
+    #[serde(deserialize_with = "bounded::seq::<_, _, MAX_PUSH_HOUSEHOLDS>")]
     pub acks: Vec<Ack>,
     /// Changes the device lacks.
+    #[serde(deserialize_with = "bounded::seq::<_, _, MAX_ANSWER_HOUSEHOLDS>")]
     pub changes: Vec<DocChanges>,
     /// Whole documents (for a new device).
+    #[serde(deserialize_with = "bounded::seq::<_, _, MAX_ANSWER_HOUSEHOLDS>")]
     pub snapshots: Vec<Snapshot>,
     /// Where the device is once it has stored this response.
     pub next: Position,
@@ -188,6 +212,64 @@ pub struct EnrollResponse {
     pub user: crate::User,
     /// The villages the user may read and write.
     pub villages: Vec<String>,
+}
+
+/// Lists read with a bound on their length, so that decoding costs memory in proportion to
+/// the bytes received.
+mod bounded {
+    use std::fmt;
+    use std::marker::PhantomData;
+
+    use serde::Deserializer;
+    use serde::de::{Deserialize, Error, SeqAccess, Visitor};
+
+    use super::{MAX_CHANGES_PER_HOUSEHOLD, MIN_CHANGE_BYTES};
+
+    /// A list of at most `MAX` entries, each passing `accept` as it is read.
+    struct Bounded<T, const MAX: usize> {
+        accept: fn(&T) -> bool,
+        _entries: PhantomData<T>,
+    }
+
+    impl<'de, T: Deserialize<'de>, const MAX: usize> Visitor<'de> for Bounded<T, MAX> {
+        type Value = Vec<T>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            write!(f, "a list of at most {MAX} entries")
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<T>, A::Error> {
+            let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(MAX).min(1024));
+            while let Some(item) = seq.next_element()? {
+                if out.len() == MAX {
+                    return Err(A::Error::custom(format!("列表超过 {MAX} 项")));
+                }
+                if !(self.accept)(&item) {
+                    return Err(A::Error::custom("列表中有无效的项（如空的变更）"));
+                }
+                out.push(item);
+            }
+            Ok(out)
+        }
+    }
+
+    /// A list of at most `MAX` entries.
+    pub fn seq<'de, D: Deserializer<'de>, T: Deserialize<'de>, const MAX: usize>(
+        d: D,
+    ) -> Result<Vec<T>, D::Error> {
+        d.deserialize_seq(Bounded::<T, MAX> {
+            accept: |_| true,
+            _entries: PhantomData,
+        })
+    }
+
+    /// A household's encoded changes: a bounded list, each at least [`MIN_CHANGE_BYTES`].
+    pub fn changes<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Vec<u8>>, D::Error> {
+        d.deserialize_seq(Bounded::<Vec<u8>, MAX_CHANGES_PER_HOUSEHOLD> {
+            accept: |change| change.len() >= MIN_CHANGE_BYTES,
+            _entries: PhantomData,
+        })
+    }
 }
 
 /// Frames a message: header, postcard, deflated when that pays.
@@ -248,8 +330,11 @@ pub fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, ProtocolError> {
     } else {
         payload
     };
-    postcard::from_bytes(plain).map_err(|e| ProtocolError::Corrupt {
-        reason: e.to_string(),
+    postcard::from_bytes(plain).map_err(|e| match e {
+        postcard::Error::SerdeDeCustom => ProtocolError::OverLimits,
+        other => ProtocolError::Corrupt {
+            reason: other.to_string(),
+        },
     })
 }
 

@@ -24,9 +24,13 @@ pub enum AccountError {
     /// A user, region or device that does not exist.
     #[error("找不到{0}")]
     NotFound(String),
-    /// Bad input to an admin command.
+    /// Bad input to an admin command or an enrollment.
     #[error("{0}")]
     Invalid(String),
+    /// The device id is already enrolled for another user: an enrollment never takes over
+    /// another user's device.
+    #[error("本机编号已登记在另一位用户名下，不能再次登记；请清除应用数据后用新的登记码登记")]
+    DeviceTaken,
     /// The database failed.
     #[error(transparent)]
     Storage(#[from] StorageError),
@@ -119,6 +123,31 @@ fn random_string(alphabet: &[u8], len: usize) -> String {
         .collect()
 }
 
+/// The longest device name accepted at enrollment, in characters.
+pub const MAX_DEVICE_NAME_CHARS: usize = 40;
+
+/// Checks an enrolling device's id (a phone's automerge actor: 16 bytes as 32 lower-case hex
+/// digits) and name (1 to 40 characters, no control characters).
+fn check_device(device_id: &str, name: &str) -> Result<(), AccountError> {
+    let hex = device_id.len() == 32
+        && device_id
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    if !hex {
+        return Err(AccountError::Invalid(
+            "设备编号格式不对（应为本机的32位十六进制编号），请更新应用后重试".into(),
+        ));
+    }
+    let chars = name.chars().count();
+    if name.trim().is_empty() || chars > MAX_DEVICE_NAME_CHARS || name.chars().any(char::is_control)
+    {
+        return Err(AccountError::Invalid(format!(
+            "设备名称应为1到{MAX_DEVICE_NAME_CHARS}个字，且不含控制字符"
+        )));
+    }
+    Ok(())
+}
+
 /// Normalises a typed code: upper case, without spaces or dashes.
 fn normalise_code(code: &str) -> String {
     code.chars()
@@ -184,6 +213,25 @@ pub fn scope_of_user(conn: &mut dyn Conn, user: &User) -> Result<Scope, StorageE
     }
     scope.villages.sort();
     Ok(scope)
+}
+
+/// The longest text of a refused request's own kept in the audit log.
+const AUDITED_TEXT_CHARS: usize = 64;
+
+impl Storage {
+    /// Records a refused enrollment attempt in the audit log: the device id it named (cut
+    /// short), the client's address and why.
+    pub fn audit_enrollment_refusal(
+        &self,
+        device_id: &str,
+        address: &str,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StorageError> {
+        let device: String = device_id.chars().take(AUDITED_TEXT_CHARS).collect();
+        let rows = [("-".to_string(), format!("{address}：{reason}"))];
+        self.write(|conn| audit(conn, "", &device, "enroll-refused", &rows, now))
+    }
 }
 
 /// Appends audit rows: `action` on each household (with its detail) by a user and device.
@@ -287,11 +335,12 @@ impl Storage {
         self.user(user_id)?;
         let code = random_string(CODE_ALPHABET, CODE_LENGTH);
         let expires = now + Duration::hours(CODE_LIFETIME_HOURS);
+        let hash = self.keyed_hash(&code);
         self.write(|conn| {
             conn.execute(
                 "INSERT INTO enrollment_codes (code_hash, user_id, expires_at) VALUES ($1, $2, $3)",
                 &[
-                    Param::Blob(&sha256(&code)),
+                    Param::Blob(&hash),
                     user_id.into(),
                     expires.timestamp().into(),
                 ],
@@ -310,10 +359,10 @@ impl Storage {
         name: &str,
         now: DateTime<Utc>,
     ) -> Result<(String, Session), AccountError> {
-        if device_id.trim().is_empty() {
-            return Err(AccountError::Invalid("设备编号不能为空".into()));
-        }
-        let hash = sha256(&normalise_code(code));
+        // The request's own fields are checked first, so a valid code and a wrong one get
+        // the same answer to a malformed request.
+        check_device(device_id, name)?;
+        let hash = self.keyed_hash(&normalise_code(code));
         let token = random_string(b"0123456789abcdef", 64);
         let mut outcome = Err(AccountError::BadCode);
         self.write(|conn| {
@@ -329,6 +378,17 @@ impl Storage {
             let user_id = cols.take()?.text()?;
             let expires = cols.take()?.int()?;
             if cols.take()?.opt_int()?.is_some() || expires <= now.timestamp() {
+                return Ok(());
+            }
+            let owner = conn
+                .query_opt(
+                    "SELECT user_id FROM devices WHERE device_id = $1",
+                    &[device_id.into()],
+                )?
+                .map(|row| Cols::of(row).take()?.text())
+                .transpose()?;
+            if owner.is_some_and(|owner| owner != user_id) {
+                outcome = Err(AccountError::DeviceTaken);
                 return Ok(());
             }
             conn.execute(
@@ -421,6 +481,32 @@ impl Storage {
             .collect()
         })?)
     }
+}
+
+/// The user and the device a token was issued to, revoked or not.
+pub fn device_of_token(
+    conn: &mut dyn Conn,
+    token: &str,
+) -> Result<Option<(String, String)>, StorageError> {
+    conn.query_opt(
+        "SELECT user_id, device_id FROM devices WHERE token_hash = $1",
+        &[Param::Blob(&sha256(token))],
+    )?
+    .map(|row| {
+        let mut cols = Cols::of(row);
+        Ok((cols.take()?.text()?, cols.take()?.text()?))
+    })
+    .transpose()
+}
+
+/// Whether a device is enrolled and not revoked, read in the caller's transaction.
+pub fn device_active(conn: &mut dyn Conn, device_id: &str) -> Result<bool, StorageError> {
+    Ok(conn
+        .query_opt(
+            "SELECT 1 FROM devices WHERE device_id = $1 AND revoked_at IS NULL",
+            &[device_id.into()],
+        )?
+        .is_some())
 }
 
 /// The session behind a token, read in the caller's transaction: `None` for a token that is

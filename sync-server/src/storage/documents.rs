@@ -28,6 +28,8 @@ pub struct StoredHousehold {
     /// Chunks after the snapshot; `None` for a household not stored yet.
     chunks: Option<i64>,
     version: i64,
+    /// Bytes stored for the document (snapshot and chunks).
+    size: usize,
     /// What the stored document holds, with its number of conflicting fields (`None` for a
     /// household not stored yet).
     current: Option<(HouseholdData, usize)>,
@@ -41,8 +43,14 @@ impl StoredHousehold {
             persisted_heads: Vec::new(),
             chunks: None,
             version: 0,
+            size: 0,
             current: None,
         }
+    }
+
+    /// Bytes stored for the document (0 for a household not stored yet).
+    pub fn size(&self) -> usize {
+        self.size
     }
 
     /// Whether the household is already stored.
@@ -150,12 +158,15 @@ pub fn load(
         .unwrap_or_default();
     // The bytes are the server's own, written from documents it checked.
     let mut doc = HouseholdDoc::load_trusted(&snapshot, actor)?;
+    let mut size = snapshot.len();
     if chunks > 0 {
         for row in conn.query(
             "SELECT bytes FROM doc_chunks WHERE household_id = $1 ORDER BY seq",
             &[household_id.into()],
         )? {
-            doc.load_incremental(&Cols::of(row).take()?.blob()?)?;
+            let chunk = Cols::of(row).take()?.blob()?;
+            size += chunk.len();
+            doc.load_incremental(&chunk)?;
         }
     }
     let current = doc.read_checked(household_id).map_err(|err| {
@@ -169,6 +180,7 @@ pub fn load(
         persisted_heads,
         chunks: Some(chunks),
         version,
+        size,
         current: Some(current),
     }))
 }
@@ -202,6 +214,7 @@ pub fn save(
                 ],
             )?;
             stored.chunks = Some(n + 1);
+            stored.size += chunk.len();
         }
         existing => {
             let snapshot = stored.doc.save();
@@ -225,6 +238,7 @@ pub fn save(
                 ],
             )?;
             stored.chunks = Some(0);
+            stored.size = snapshot.len();
         }
     }
     let before = stored.current.as_ref().map(|(data, n)| rows(data, *n));

@@ -77,15 +77,66 @@ enum Backend {
 pub struct Storage {
     backend: Backend,
     cache: documents::DocumentCache,
+    /// The server's secret key: enrollment codes are stored only as keyed hashes, so a copy
+    /// of the database alone reveals no live code.
+    key: [u8; 32],
+}
+
+/// Where the server's key file is named when not given: this environment variable.
+pub const KEY_FILE_ENV: &str = "DOORSTEP_SERVER_KEY_FILE";
+
+/// Reads the server's key from `path`, creating it (32 random bytes, readable by the server's
+/// user only) the first time; processes starting together all read the one that was made.
+fn server_key(path: &Path) -> std::io::Result<[u8; 32]> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let created = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path);
+    match created {
+        Ok(mut file) => {
+            let key: [u8; 32] = rand::random();
+            file.write_all(&key)?;
+            file.sync_all()?;
+        }
+        Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(err) => return Err(err),
+    }
+    let bytes = std::fs::read(path)?;
+    bytes
+        .get(..32)
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidData, "密钥文件不足32字节"))
 }
 
 impl Storage {
-    /// Opens the database at `location` and brings its schema up to date: a `postgres://` (or
-    /// `postgresql://`) URL, or a folder that holds (or will hold) `server.db`.
+    /// Opens the database at `location` (see [`Storage::open_with_key`]), with the key file
+    /// named by `DOORSTEP_SERVER_KEY_FILE` if set.
     pub fn open(location: &str) -> Result<Storage, StorageError> {
-        let backend = if location.starts_with("postgres://")
-            || location.starts_with("postgresql://")
-        {
+        let key_file = std::env::var_os(KEY_FILE_ENV).map(std::path::PathBuf::from);
+        Storage::open_with_key(location, key_file.as_deref())
+    }
+
+    /// Opens the database at `location` and brings its schema up to date: a `postgres://` (or
+    /// `postgresql://`) URL, or a folder that holds (or will hold) `server.db`. The server's
+    /// key is read from `key_file` (created the first time); a SQLite folder keeps it as
+    /// `server.key` when none is named, a PostgreSQL database needs one named (every process of
+    /// the deployment uses the same file; it never goes into the database).
+    pub fn open_with_key(location: &str, key_file: Option<&Path>) -> Result<Storage, StorageError> {
+        let postgres = location.starts_with("postgres://") || location.starts_with("postgresql://");
+        let key_path = match key_file {
+            Some(path) => path.to_path_buf(),
+            None if !postgres => Path::new(location).join("server.key"),
+            None => {
+                return Err(StorageError::Schema(format!(
+                    "使用 PostgreSQL 时需要服务器密钥文件：请用 --key-file 或环境变量 {KEY_FILE_ENV} \
+                     指定（各服务器进程共用同一个文件，不放在数据库里）"
+                )));
+            }
+        };
+        let backend = if postgres {
             Backend::Postgres(pg::PgDb::open(location)?)
         } else {
             let folder = Path::new(location);
@@ -94,9 +145,16 @@ impl Storage {
                 .map_err(|e| StorageError::Schema(format!("无法准备数据目录 {location}：{e}")))?;
             Backend::Sqlite(sqlite::SqliteDb::open(&file)?)
         };
+        let key = server_key(&key_path).map_err(|e| {
+            StorageError::Schema(format!(
+                "无法读取服务器密钥文件 {}：{e}",
+                key_path.display()
+            ))
+        })?;
         let storage = Storage {
             backend,
             cache: documents::DocumentCache::default(),
+            key,
         };
         while storage.write(migrations::step)? {}
         Ok(storage)
@@ -106,6 +164,16 @@ impl Storage {
     /// [`documents::load`]).
     pub fn cache(&self) -> &documents::DocumentCache {
         &self.cache
+    }
+
+    /// A keyed hash (HMAC-SHA-256 with the server's key) of a secret such as an enrollment
+    /// code.
+    pub fn keyed_hash(&self, secret: &str) -> Vec<u8> {
+        use hmac::{KeyInit, Mac};
+        let mut mac =
+            hmac::Hmac::<sha2::Sha256>::new_from_slice(&self.key).expect("any key length");
+        mac.update(secret.as_bytes());
+        mac.finalize().into_bytes().to_vec()
     }
 
     /// The dialect of the database.

@@ -153,7 +153,7 @@ fn main() {
         .expect("visit");
     }
     let raw: u64 = a
-        .pending_pushes(usize::MAX)
+        .pending_pushes(usize::MAX, usize::MAX)
         .expect("pending")
         .iter()
         .flat_map(|p| p.changes.iter())

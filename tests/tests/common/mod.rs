@@ -4,9 +4,17 @@
 
 use std::path::PathBuf;
 
-use doorstep_core::{Role, User};
+use std::sync::Arc;
+
+use automerge::ReadDoc;
+use doorstep_core::sync::protocol::{self, SyncRequest};
+use doorstep_core::{Role, Store, User, sync};
 use doorstep_demo::{DemoOptions, DemoTown};
-use doorstep_sync_server::storage::{Param, Storage};
+use doorstep_sync_server::storage::Param;
+use doorstep_sync_server::storage::Storage;
+use doorstep_tests::{
+    ServerProcess, enroll_phone, phone, prepare_server_data, quick_config, sync_now,
+};
 
 pub const VILLAGE: &str = "sanzhang-v01";
 
@@ -46,7 +54,7 @@ pub fn now() -> chrono::DateTime<chrono::Utc> {
 
 /// A query's single integer, read from the server's database.
 pub fn server_int(data: &str, sql: &str, params: &[Param<'_>]) -> i64 {
-    let storage = Storage::open(data).unwrap();
+    let storage = doorstep_tests::open_storage(data).unwrap();
     storage.read(|conn| conn.query_int(sql, params)).unwrap()
 }
 
@@ -111,4 +119,152 @@ impl Village {
     ) -> doorstep_core::sync::SyncReport {
         doorstep_tests::sync_now(phone, doorstep_tests::quick_config(&self.server.url)).unwrap()
     }
+}
+
+/// The second village.
+pub const OTHER_VILLAGE: &str = "sanzhang-v02";
+
+/// Two villages of eight households on a real server process.
+pub struct Town {
+    pub _dir: tempfile::TempDir,
+    pub data: String,
+    pub town: doorstep_demo::DemoTown,
+    pub server: ServerProcess,
+    pub accounts: Arc<Storage>,
+    pub root: std::path::PathBuf,
+}
+
+/// A town of two villages on a real server process.
+pub fn two_villages() -> Town {
+    let dir = tempfile::tempdir().unwrap();
+    let data = doorstep_tests::test_data(dir.path());
+    let options = DemoOptions {
+        villages: 2,
+        households_per_village: 8,
+        jobs_per_household: 2.0,
+        ..DemoOptions::default()
+    };
+    let (town, state) = prepare_server_data(&data, &options);
+    let server = ServerProcess::start(&server_exe(), &data);
+    let root = dir.path().to_path_buf();
+    Town {
+        _dir: dir,
+        data,
+        town,
+        server,
+        accounts: state.storage,
+        root,
+    }
+}
+
+impl Town {
+    /// The first household of `village` in the generated town.
+    pub fn household_in(&self, village: &str) -> String {
+        self.town
+            .households
+            .iter()
+            .map(|d| d.read().unwrap())
+            .find(|d| d.household.village_id == village)
+            .unwrap()
+            .household
+            .id
+    }
+
+    pub fn user(&self, role: Role, region: &str) -> User {
+        self.town.user(role, region).unwrap().user.clone()
+    }
+
+    pub fn enrolled_phone(&self, name: &str, user: &User) -> Arc<Store> {
+        let p = phone(&self.root.join(name), user, now());
+        enroll_phone(&self.accounts, &self.server.url, &p, &user.id);
+        p
+    }
+
+    pub fn sync(&self, p: &Arc<Store>) -> Result<sync::SyncReport, sync::SyncError> {
+        sync_now(p, quick_config(&self.server.url))
+    }
+
+    /// The server's copy of a household, read from its database while it runs.
+    pub fn server_doc(&self, household: &str) -> automerge::AutoCommit {
+        let bytes = self
+            .accounts
+            .household_document(household)
+            .unwrap()
+            .unwrap();
+        automerge::AutoCommit::load(&bytes).unwrap()
+    }
+
+    /// Posts a hand-made request with a device's token.
+    pub fn post(&self, token: &str, request: &SyncRequest) -> (u16, Vec<u8>) {
+        tokio::runtime::Runtime::new().unwrap().block_on(async {
+            let response = reqwest::Client::new()
+                .post(format!("{}{}", self.server.url, protocol::SYNC_PATH))
+                .bearer_auth(token)
+                .body(protocol::encode(request))
+                .send()
+                .await
+                .unwrap();
+            (
+                response.status().as_u16(),
+                response.bytes().await.unwrap().to_vec(),
+            )
+        })
+    }
+}
+
+/// Changes made on a copy of the server's document by a forged client writing as the device
+/// `actor` (hex), as a rooted phone would.
+pub fn forged(
+    doc: &mut automerge::AutoCommit,
+    actor: &str,
+    edit: impl FnOnce(&mut automerge::AutoCommit),
+) -> Vec<Vec<u8>> {
+    let before = doc.get_heads();
+    doc.set_actor(automerge::ActorId::try_from(actor).unwrap());
+    edit(doc);
+    doc.commit();
+    doc.get_changes(&before)
+        .iter()
+        .map(|c| c.raw_bytes().to_vec())
+        .collect()
+}
+
+/// The object at `parent[key]`.
+pub fn map(doc: &automerge::AutoCommit, parent: &automerge::ObjId, key: &str) -> automerge::ObjId {
+    match doc.get(parent, key).unwrap() {
+        Some((automerge::Value::Object(_), id)) => id,
+        other => panic!("{key}: {other:?}"),
+    }
+}
+
+/// A town-tier job opened by phone `p` for the first member of `household`, accepted and
+/// handed up, synced; and the town staff's phone, enrolled and synced. Returns (job, town).
+pub fn handed_up_job(t: &Town, p: &Arc<Store>, household: &str) -> (String, Arc<Store>) {
+    use doorstep_core::{JobStep, NewJob, ServiceMode, Urgency};
+    let member = p.household(household).unwrap().members[0].id.clone();
+    let job = p
+        .open_job(NewJob {
+            member_id: member,
+            item_code: "social-security-card-application".into(),
+            mode: ServiceMode::Proxy,
+            urgency: Urgency::Amber,
+            note: String::new(),
+            visit_id: None,
+        })
+        .unwrap();
+    for step in [
+        JobStep::Accept {
+            missing_materials: vec![],
+            supplement_deadline: None,
+        },
+        JobStep::HandUp {
+            carrier: "王建国".into(),
+        },
+    ] {
+        p.take_step(&job, step, None).unwrap();
+    }
+    t.sync(p).unwrap();
+    let town = t.enrolled_phone("town.db", &t.user(Role::TownStaff, "sanzhang"));
+    t.sync(&town).unwrap();
+    (job, town)
 }
