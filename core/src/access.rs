@@ -24,14 +24,14 @@ pub fn out_of_scope() -> CoreError {
     forbidden("该户不在您负责的村，不能修改；如需办理请联系镇便民服务中心")
 }
 
-/// Who is writing: the user, the automerge actor (hex) their device writes with, and the
+/// Who is writing: the user, the automerge actors (hex) of the changes they write, and the
 /// villages they may write to.
 #[derive(Debug, Clone, Copy)]
 pub struct Writer<'a> {
     /// The signed-in user.
     pub user: &'a User,
-    /// The actor of the device (or console) writing.
-    pub actor: &'a str,
+    /// The actors of the new changes (all of the writer's own device or console).
+    pub actors: &'a [String],
     /// The villages the user may write to.
     pub villages: &'a [String],
 }
@@ -49,8 +49,8 @@ pub type UnseenEvents = HashMap<String, Vec<bool>>;
 ///   after every event the writer had seen (`unseen` says which they had not);
 /// - every new event is signed by the writer (id, name and role) and is a step their role may
 ///   take on that item;
-/// - the writer's device records only the writer as its author, and no other device's author
-///   record changes.
+/// - the writer's actors record only the writer as their author, and no other author record
+///   changes.
 pub fn check_write(
     writer: &Writer<'_>,
     before: Option<&HouseholdData>,
@@ -113,13 +113,14 @@ fn authors_kept(
 ) -> Result<()> {
     let tampered = || forbidden("不能修改档案中其他设备的作者记录");
     let old = before.map_or(&[][..], |b| b.authors.as_slice());
+    let own = |actor: &str| writer.actors.iter().any(|a| a == actor);
     for author in old {
-        if author.actor != writer.actor && !after.authors.contains(author) {
+        if !own(&author.actor) && !after.authors.contains(author) {
             return Err(tampered());
         }
     }
     for author in &after.authors {
-        if author.actor == writer.actor {
+        if own(&author.actor) {
             let user = writer.user;
             if author.user_id != user.id
                 || author.user_name != user.name

@@ -114,7 +114,7 @@ fn respond(
                 Ok(session) => session,
                 Err(err) => return Ok(Err(err)),
             };
-            let response = answer(conn, request, &session.scope)?;
+            let response = answer(conn, request, &session.scope, session.pushes)?;
             Ok(Ok((session, response)))
         })??;
         return finish(
@@ -127,7 +127,7 @@ fn respond(
     }
     let session = storage.read(|conn| Ok(session_of(conn, token, request)))??;
     let now = Utc::now();
-    let acks = store_push(storage, request, &session, now)?;
+    let (acks, pushes) = store_push(storage, request, &session, now)?;
     let mut summary = ExchangeSummary::default();
     for ack in &acks {
         match ack.status {
@@ -136,7 +136,7 @@ fn respond(
             AckStatus::MissingDependencies => {}
         }
     }
-    let response = storage.read(|conn| answer(conn, request, &session.scope))?;
+    let response = storage.read(|conn| answer(conn, request, &session.scope, pushes))?;
     finish(storage, &session, response, acks, summary)
 }
 
@@ -246,18 +246,15 @@ struct Held {
 
 /// Stores the pushed households in one transaction, each checked with the access rules and
 /// written in a savepoint of its own, with an audit row for each; acknowledges each household
-/// named in the push.
+/// named in the push, with the server's new count of the device's stored pushes.
 fn store_push(
     storage: &Storage,
     request: &SyncRequest,
     session: &Session,
     now: DateTime<Utc>,
-) -> Result<Vec<Ack>, ExchangeError> {
-    if request.push.is_empty() {
-        return Ok(Vec::new());
-    }
+) -> Result<(Vec<Ack>, u64), ExchangeError> {
     let households = by_household(&request.push);
-    let (statuses, held) = storage.write(|conn| {
+    let (statuses, held, pushes) = storage.write(|conn| {
         // A device revoked while its request was under way writes nothing.
         if !accounts::device_active(conn, &session.device_id)? {
             return Ok(Err(ExchangeError::Unauthorized));
@@ -287,6 +284,13 @@ fn store_push(
                     Err(Refusal::Failed(StorageError::Core(err))) => AckStatus::Rejected {
                         reason: err.to_string(),
                     },
+                    // The same household would break the same constraint every time (an id
+                    // another household's record already has): refused, not retried forever.
+                    Err(Refusal::Failed(err)) if err.is_constraint() => AckStatus::Rejected {
+                        reason:
+                            "这一户中有记录的编号与其他户的记录重复，已拒收；请联系镇便民服务中心"
+                                .into(),
+                    },
                     Err(Refusal::Failed(err)) => return Err(err),
                 },
             };
@@ -298,15 +302,22 @@ fn store_push(
             statuses.insert(id, status);
         }
         append_journal(conn, &session.scope, &session.device_id, &journaled)?;
+        // The device's own changes are left out of what it is sent, as long as it has heard
+        // of every push the server stored for it.
+        let pushes = if journaled.is_empty() {
+            session.pushes
+        } else {
+            accounts::count_push(conn, &session.device_id)?
+        };
         let (user, device) = (&session.user.id, &session.device_id);
         accounts::audit(conn, user, device, "write", &written, now)?;
         accounts::audit(conn, user, device, "refused", &refused, now)?;
-        Ok(Ok((statuses, held)))
+        Ok(Ok((statuses, held, pushes)))
     })??;
     for (id, household) in held {
         storage.cache().keep(id, household);
     }
-    Ok(request
+    let acks = request
         .push
         .iter()
         .map(|doc| Ack {
@@ -316,7 +327,8 @@ fn store_push(
                 .cloned()
                 .unwrap_or(AckStatus::MissingDependencies),
         })
-        .collect())
+        .collect();
+    Ok((acks, pushes))
 }
 
 /// Why one household was not stored (what it wrote is rolled back either way).
@@ -332,6 +344,9 @@ impl From<StorageError> for Refusal {
         Refusal::Failed(err)
     }
 }
+
+/// Length in hex of the actors phones write with (16 bytes); the server's own are longer.
+const DEVICE_ACTOR_HEX: usize = 32;
 
 /// Refuses one household with a reason.
 fn refuse(reason: impl Into<String>) -> Refusal {
@@ -362,10 +377,22 @@ fn store_household(
         .iter()
         .filter(|c| !stored.doc.has_change(&c.hash))
         .collect();
-    if new.iter().any(|c| c.actor != session.device_id) {
-        return Err(refuse(
-            "这一户的修改中有不是本机写的变更（作者与登记的设备不符），已拒收",
-        ));
+    let mut actors: Vec<String> = new.iter().map(|c| c.actor.clone()).collect();
+    actors.sort();
+    actors.dedup();
+    for actor in &actors {
+        match accounts::actor_device(conn, actor)? {
+            Some(device) if device == session.device_id => {}
+            // A phone takes a new actor each time its store opens; a new one is bound to it.
+            None if actor.len() == DEVICE_ACTOR_HEX => {
+                accounts::bind_actor(conn, actor, &session.device_id)?
+            }
+            _ => {
+                return Err(refuse(
+                    "这一户的修改中有不是本机写的变更（作者与登记的设备不符），已拒收",
+                ));
+            }
+        }
     }
     if new.iter().any(|c| c.ops > MAX_OPS_PER_CHANGE) {
         return Err(refuse(format!(
@@ -402,7 +429,7 @@ fn store_household(
         .map_err(StorageError::from)?;
     let writer = Writer {
         user: &session.user,
-        actor: &session.device_id,
+        actors: &actors,
         villages: &session.scope.villages,
     };
     check_write(&writer, stored.current(), &read.0, &unseen)
@@ -457,10 +484,13 @@ fn append_journal(
 
 /// What the device lacks, from one consistent read: journal entries after its cursors (or a
 /// page of snapshots for a new device), then the households it asked for whole.
+/// `pushes` is the server's count of the device's stored pushes: a device that has not heard of
+/// them all (restored from an old copy, or an answer lost) is sent its own changes too.
 fn answer(
     conn: &mut dyn Conn,
     request: &SyncRequest,
     scope: &Scope,
+    pushes: u64,
 ) -> Result<SyncResponse, StorageError> {
     let budget = (request.budget as usize).clamp(1, MAX_BUDGET);
     let mut response = SyncResponse {
@@ -469,11 +499,13 @@ fn answer(
         snapshots: Vec::new(),
         next: request.position.clone(),
         remaining: 0,
+        pushes,
     };
+    let own = (request.pushes_seen >= pushes).then_some(request.device.as_str());
     let mut used = 0;
     match &request.position {
         Position::Changes { cursors } => {
-            let page = journal::page(conn, scope, cursors, &request.device, budget)?;
+            let page = journal::page(conn, scope, cursors, own, budget)?;
             used = page.bytes;
             response.changes = page
                 .changes

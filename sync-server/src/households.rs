@@ -117,9 +117,10 @@ pub fn edit<T>(
         };
         let value = change(&mut stored.doc, ctx)?;
         let after = stored.doc.read()?;
+        let actors = [origin.clone()];
         let writer = Writer {
             user: staff,
-            actor: &origin,
+            actors: &actors,
             villages: &scope.villages,
         };
         // Hub staff edit the server's copy as it is: they have seen every event.

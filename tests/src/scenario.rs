@@ -47,6 +47,9 @@ pub struct ScenarioOptions {
     pub fault_rate: f64,
     /// Chance per step that hub staff edit a household through the server.
     pub hub_chance: f64,
+    /// Chance per step that a phone's store is copied away, or (once copied, and when all it
+    /// has is on the server) restored from that old copy.
+    pub backup_chance: f64,
 }
 
 impl Default for ScenarioOptions {
@@ -59,6 +62,7 @@ impl Default for ScenarioOptions {
             servers: 1,
             fault_rate: 0.2,
             hub_chance: 0.08,
+            backup_chance: 0.03,
         }
     }
 }
@@ -74,6 +78,8 @@ pub struct ScenarioReport {
     pub restarts: usize,
     /// Phone stores closed and reopened.
     pub reopens: usize,
+    /// Phone stores restored from an old copy.
+    pub restores: usize,
     /// Edits hub staff made through the server.
     pub hub_edits: usize,
     /// Syncs that failed under faults (phones try again later).
@@ -93,6 +99,7 @@ impl ScenarioReport {
         self.failed_syncs += other.failed_syncs;
         self.restarts += other.restarts;
         self.reopens += other.reopens;
+        self.restores += other.restores;
         self.checked_facts += other.checked_facts;
         for (fault, n) in &other.faults {
             *self.faults.entry(*fault).or_default() += n;
@@ -150,6 +157,8 @@ struct Phone {
     villages: Vec<String>,
     clock: ScheduleClock,
     store: Arc<Store>,
+    /// An old copy of the store's files, if one was taken.
+    backup: Option<PathBuf>,
 }
 
 /// A record or job step made somewhere, that must end up everywhere in its village.
@@ -280,6 +289,7 @@ fn run_schedule(
             villages: answer.villages,
             clock: phone_clock,
             store,
+            backup: None,
         });
     }
     drop(state);
@@ -323,8 +333,14 @@ impl World {
             return self.hub_edit();
         }
         let phone = self.rng.random_range(0..self.phones.len());
-        if roll < options.restart_chance + options.hub_chance + options.reopen_chance {
+        let mut chance = options.restart_chance + options.hub_chance;
+        chance += options.reopen_chance;
+        if roll < chance {
             return self.reopen(phone);
+        }
+        chance += options.backup_chance;
+        if roll < chance {
+            return self.backup_or_restore(phone);
         }
         if roll < 0.35 {
             return self.sync(phone, false);
@@ -379,6 +395,52 @@ impl World {
         Ok(())
     }
 
+    /// Copies a phone's store away, or, once copied, restores it from that old copy, as when a
+    /// phone is restored from a backup. It is restored only once everything it holds is on
+    /// the server (it syncs first), so what it loses is the server's to give back.
+    fn backup_or_restore(&mut self, phone: usize) -> Outcome {
+        let files = |path: &Path| -> Vec<PathBuf> {
+            ["", "-wal", "-shm"]
+                .iter()
+                .map(|suffix| PathBuf::from(format!("{}{suffix}", path.display())))
+                .collect()
+        };
+        let copy = |from: &Path, to: &Path| -> std::io::Result<()> {
+            for (f, t) in files(from).iter().zip(files(to)) {
+                match std::fs::copy(f, &t) {
+                    Ok(_) => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                        let _ = std::fs::remove_file(&t);
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+            Ok(())
+        };
+        let Some(backup) = self.phones[phone].backup.clone() else {
+            let p = &mut self.phones[phone];
+            let backup = p.path.with_extension("backup");
+            copy(&p.path, &backup).map_err(other)?;
+            p.backup = Some(backup);
+            return Ok(());
+        };
+        self.sync(phone, false)?;
+        let p = &mut self.phones[phone];
+        if p.store.sync_status().map_err(other)?.pending_changes > 0 {
+            return Ok(());
+        }
+        let spare = p.path.with_extension("spare");
+        p.store = Arc::new(Store::open(&spare).map_err(other)?);
+        copy(&backup, &p.path).map_err(other)?;
+        p.store = Arc::new(
+            Store::open_with_clock(&p.path, Arc::new(p.clock.clone()))
+                .map_err(|e| other(format!("{} could not reopen its backup: {e}", p.name)))?,
+        );
+        p.backup = None;
+        self.report.restores += 1;
+        Ok(())
+    }
+
     /// Hub staff act on a household through the server itself: a step on one of its jobs
     /// that their role may take now (settling contradicting steps first), a conflict settled,
     /// or a visit recorded.
@@ -405,7 +467,9 @@ impl World {
         let village = data.household.village_id.clone();
         let now = self.clock.now();
         let choice = self.rng.random_range(0..100);
-        let event_id = doorstep_core::ids::new_id(&mut self.rng);
+        // Ids come from the system's randomness, as on a real server: the schedule's own
+        // stream is the demo generator's too, and would repeat the town's ids.
+        let event_id = doorstep_core::ids::new_id(&mut rand::rng());
         let (what, id, mut change): (&'static str, String, HubEdit) = match choice {
             0..60 => {
                 let Some(details) = pick(&mut self.rng, &data.jobs).cloned() else {

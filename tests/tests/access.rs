@@ -161,6 +161,7 @@ fn a_device_reads_only_its_villages() {
             push: vec![],
             want_snapshots: theirs.clone(),
             budget: 1 << 24,
+            pushes_seen: u64::MAX,
         };
         let (status, body) = t.post(&token, &request);
         assert_eq!(status, 200);
@@ -206,6 +207,7 @@ fn a_device_reads_only_its_villages() {
         push: vec![],
         want_snapshots: vec![],
         budget: 1024,
+        pushes_seen: u64::MAX,
     };
     assert_eq!(t.post(&token, &wrong).0, 401);
     wrong.device = p.device_actor();
@@ -323,6 +325,7 @@ fn forged_writes_are_refused_and_other_households_still_sync() {
             ],
             want_snapshots: vec![],
             budget: 1024,
+            pushes_seen: u64::MAX,
         };
         let (status, body) = t.post(&token, &request);
         assert!(

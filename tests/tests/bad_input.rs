@@ -20,6 +20,7 @@ fn request(device: &str, push: Vec<DocChanges>) -> SyncRequest {
         push,
         want_snapshots: vec![],
         budget: 1 << 16,
+        pushes_seen: u64::MAX,
     }
 }
 

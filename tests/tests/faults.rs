@@ -92,6 +92,7 @@ fn a_replayed_request_is_not_applied_twice() {
         push: pushes.iter().map(doorstep_tests::doc_changes).collect(),
         want_snapshots: vec![],
         budget: 1 << 20,
+        pushes_seen: u64::MAX,
     });
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let post = || {
@@ -263,4 +264,55 @@ fn progress_is_reported_each_round_and_a_cancelled_sync_keeps_what_it_had() {
         v.agent.household_sync_state(&hh).unwrap(),
         HouseholdSyncState::Synced
     );
+}
+
+/// A phone whose store is restored from an old copy writes again: it must not write two
+/// different changes under one identity (the server would refuse its household for good). The
+/// store takes a new actor at every opening; the server binds each new actor to the device.
+#[test]
+fn a_phone_restored_from_an_old_backup_syncs_on() {
+    let mut v = village();
+    let path = v.dir.path().join("a.db");
+    let user = person(&v.town, Role::Agent);
+    v.sync(&v.agent);
+    let hh = v.agent.household_ids().unwrap()[0].clone();
+    visit(&v.agent, &hh, 1);
+    v.sync(&v.agent);
+    // A backup of the closed store.
+    let reopen = |v: &mut Village| {
+        v.agent = doorstep_tests::phone(&path, &user, now());
+    };
+    v.agent = Arc::new(Store::open(v.dir.path().join("spare.db")).unwrap());
+    let backup = v.dir.path().join("a.backup");
+    std::fs::copy(&path, &backup).unwrap();
+    reopen(&mut v);
+    visit(&v.agent, &hh, 2);
+    v.sync(&v.agent);
+    // The phone is restored from the backup and writes to the same household again.
+    v.agent = Arc::new(Store::open(v.dir.path().join("spare.db")).unwrap());
+    std::fs::copy(&backup, &path).unwrap();
+    let _ = std::fs::remove_file(path.with_extension("db-wal"));
+    let _ = std::fs::remove_file(path.with_extension("db-shm"));
+    reopen(&mut v);
+    visit(&v.agent, &hh, 3);
+    let report = v.sync(&v.agent);
+    assert!(report.rejected.is_empty(), "{:?}", report.rejected);
+    v.sync(&v.agent);
+    v.sync(&v.head);
+    let purposes = |p: &Store| -> Vec<String> {
+        let mut seen: Vec<String> = p
+            .household(&hh)
+            .unwrap()
+            .visits
+            .into_iter()
+            .map(|x| x.purpose)
+            .filter(|x| x.starts_with('第'))
+            .collect();
+        seen.sort();
+        seen
+    };
+    let all = vec!["第1次走访", "第2次走访", "第3次走访"];
+    assert_eq!(purposes(&v.agent), all);
+    assert_eq!(purposes(&v.head), all);
+    assert_eq!(v.agent.heads(&hh).unwrap(), v.head.heads(&hh).unwrap());
 }

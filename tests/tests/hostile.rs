@@ -79,6 +79,7 @@ fn push(client: &RawClient, household: &str, changes: Vec<Vec<u8>>) -> SyncRespo
             }],
             want_snapshots: vec![],
             budget: 1 << 16,
+            pushes_seen: u64::MAX,
         })
         .unwrap()
 }
@@ -337,7 +338,7 @@ fn changes_written_as_another_device_are_refused() {
 fn documents_keep_their_shape_and_size() {
     let s = scene();
     let hh = s.honest.household_ids().unwrap()[3].clone();
-    let victim = s.honest.device_actor();
+    let victim = s.honest.writing_actor();
     let agent = s.agent.clone();
     // The honest phone has written to the household: its author record is there.
     s.honest
@@ -350,7 +351,26 @@ fn documents_keep_their_shape_and_size() {
         )
         .unwrap();
     s.t.sync(&s.honest).unwrap();
+    // A visit id of another household of the village, copied.
+    let taken = s
+        .honest
+        .household_ids()
+        .unwrap()
+        .iter()
+        .filter(|other| **other != hh)
+        .find_map(|other| s.honest.household(other).unwrap().visits.first().cloned())
+        .expect("a visit elsewhere")
+        .id;
     let attempts: Vec<Forgery<'_>> = vec![
+        (
+            "编号与其他户的记录重复",
+            Box::new(|d: &mut AutoCommit| {
+                let visits = map(d, &ROOT, "visits");
+                let visit = d.put_object(&visits, taken.as_str(), ObjType::Map).unwrap();
+                d.put(&visit, "purpose", "走访").unwrap();
+                d.put(&visit, "notes", "").unwrap();
+            }),
+        ),
         (
             "文档格式之外的字段",
             Box::new(|d: &mut AutoCommit| {
@@ -441,6 +461,7 @@ fn the_cost_of_a_request_is_bounded_by_its_size() {
         push,
         want_snapshots: want,
         budget,
+        pushes_seen: u64::MAX,
     };
     // One household asked for whole many times: sent once, within the budget.
     let hh = s.honest.household_ids().unwrap()[0].clone();
@@ -604,6 +625,7 @@ fn a_device_revoked_while_uploading_is_refused() {
         }],
         want_snapshots: vec![],
         budget: 1 << 16,
+        pushes_seen: u64::MAX,
     });
     let address = s.t.server.url.trim_start_matches("http://").to_string();
     let mut upload = TcpStream::connect(&address).unwrap();
@@ -704,6 +726,7 @@ fn refusals_leak_nothing_of_other_villages_and_repeats_are_answered() {
             push: vec![entry.clone(), entry],
             want_snapshots: vec![],
             budget: 1 << 16,
+            pushes_seen: u64::MAX,
         })
         .unwrap();
     assert_eq!(answer.acks.len(), 2);

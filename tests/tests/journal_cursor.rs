@@ -62,7 +62,7 @@ fn concurrent_writers_and_readers_never_skip_an_entry() {
                 loop {
                     let finished = done.load(Ordering::SeqCst);
                     let page = storage
-                        .read(|conn| journal::page(conn, &scope, &cursors, "reader", 300))
+                        .read(|conn| journal::page(conn, &scope, &cursors, Some("reader"), 300))
                         .unwrap();
                     let empty = page.changes.is_empty();
                     for (_, changes) in page.changes {

@@ -109,6 +109,7 @@ fn a_page_with_interleaved_households_syncs_whole() {
                 push: vec![],
                 want_snapshots: vec![h1.clone(), h2.clone(), h1.clone()],
                 budget: 1 << 20,
+                pushes_seen: u64::MAX,
             })
             .unwrap();
         let mut named = HashSet::new();
@@ -214,6 +215,7 @@ fn a_text_object_is_refused_with_the_documented_reason() {
             }],
             want_snapshots: vec![],
             budget: 1 << 16,
+            pushes_seen: u64::MAX,
         })
         .unwrap();
     match &answer.acks[0].status {

@@ -50,6 +50,11 @@ pub struct Store {
 
 struct Inner {
     conn: Connection,
+    /// The device's identity, generated on first open (what it enrolls with).
+    device: ActorId,
+    /// The actor this opening of the store writes with: new each time the store opens, so
+    /// that a store restored from an old copy never writes two different changes under one
+    /// identity.
     actor: ActorId,
     user: Option<User>,
     cache: LruCache<String, StoredDoc>,
@@ -145,7 +150,8 @@ impl Store {
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         schema::migrate(&mut conn, schema::MIGRATIONS)?;
-        let actor = device_actor(&conn)?;
+        let device = device_actor(&conn)?;
+        let actor = ActorId::random();
         let user = conn
             .query_row("SELECT value FROM meta WHERE key = 'user'", [], |r| {
                 r.get::<_, Vec<u8>>(0)
@@ -155,6 +161,7 @@ impl Store {
         let store = Store {
             inner: Mutex::new(Inner {
                 conn,
+                device,
                 actor,
                 user,
                 cache: LruCache::new(NonZeroUsize::new(CACHED_DOCUMENTS).expect("non-zero")),
@@ -185,8 +192,15 @@ impl Store {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// This device's automerge actor id (hex), generated on first open and never reused.
+    /// This device's id (hex): the automerge actor generated on the store's first open, which
+    /// the device enrolls with.
     pub fn device_actor(&self) -> String {
+        self.lock().device.to_hex_string()
+    }
+
+    /// The automerge actor (hex) the store writes with since it was opened: new at every
+    /// opening, never reused.
+    pub fn writing_actor(&self) -> String {
         self.lock().actor.to_hex_string()
     }
 

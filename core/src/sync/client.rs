@@ -5,6 +5,7 @@
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
+use serde::{Deserialize, Serialize};
 use thiserror::Error;
 use tokio_util::sync::CancellationToken;
 
@@ -257,11 +258,13 @@ async fn run(
             ))
         })
         .await?;
+        let standing = decode_standing(position.as_deref());
         let request = SyncRequest {
             device: device.clone(),
             // The server takes the villages from the device's token.
             scope: Vec::new(),
-            position: decode_position(position.as_deref()),
+            position: standing.position,
+            pushes_seen: standing.pushes,
             push: pushes
                 .iter()
                 .map(|push| DocChanges {
@@ -306,23 +309,38 @@ async fn run(
     Ok(report)
 }
 
-/// Where a store is in the server's stream: what its next sync request will say.
-pub fn position(store: &Store) -> Result<Position, CoreError> {
-    Ok(decode_position(store.sync_position()?.as_deref()))
+/// Where a device is with the server, as the store keeps it: its position in the stream and
+/// the server's count of its pushes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct Standing {
+    position: Position,
+    pushes: u64,
 }
 
-/// The position kept in the store, or the start for a device that has none (or one written by
+/// Where a store is in the server's stream: what its next sync request will say.
+pub fn position(store: &Store) -> Result<Position, CoreError> {
+    Ok(decode_standing(store.sync_position()?.as_deref()).position)
+}
+
+/// The standing kept in the store, or the start for a device that has none (or one written by
 /// an older protocol: it downloads its villages again).
-fn decode_position(stored: Option<&[u8]>) -> Position {
+fn decode_standing(stored: Option<&[u8]>) -> Standing {
     stored
         .and_then(|bytes| serde_json::from_slice(bytes).ok())
-        .unwrap_or_else(Position::start)
+        .unwrap_or(Standing {
+            position: Position::start(),
+            pushes: 0,
+        })
 }
 
 /// What the store keeps of a response: the outcome of each push, what was received, and the
 /// next position, encoded.
 fn received_round(response: SyncResponse) -> Result<ReceivedRound, SyncError> {
-    let position = serde_json::to_vec(&response.next).map_err(|e| {
+    let standing = Standing {
+        position: response.next,
+        pushes: response.pushes,
+    };
+    let position = serde_json::to_vec(&standing).map_err(|e| {
         SyncError::Store(CoreError::Storage {
             reason: e.to_string(),
         })

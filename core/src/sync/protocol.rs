@@ -171,6 +171,10 @@ pub struct SyncRequest {
     pub want_snapshots: Vec<String>,
     /// How many bytes of changes and snapshots it wants in the response at most.
     pub budget: u32,
+    /// The server's count of this device's stored pushes, as its last answer gave it. A device
+    /// whose count is behind the server's (its store was restored from an old copy, or an
+    /// answer was lost) is sent its own earlier changes too.
+    pub pushes_seen: u64,
 }
 
 /// The server's answer.
@@ -190,6 +194,8 @@ pub struct SyncResponse {
     /// Entries (snapshots or changes) still to come after `next`; more rounds are needed when
     /// this is not zero.
     pub remaining: u64,
+    /// How many pushes of this device the server has stored (see `SyncRequest::pushes_seen`).
+    pub pushes: u64,
 }
 
 /// A phone's request to enroll with a one-time code (JSON).
@@ -355,6 +361,7 @@ mod tests {
             push,
             want_snapshots: vec![],
             budget: 256 * 1024,
+            pushes_seen: 3,
         }
     }
 

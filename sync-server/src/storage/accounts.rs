@@ -78,6 +78,8 @@ pub struct Session {
     pub device_id: String,
     /// The villages the user may read and write.
     pub scope: Scope,
+    /// How many of the device's pushes the server has stored.
+    pub pushes: u64,
 }
 
 /// An enrolled device, for listings.
@@ -409,6 +411,7 @@ impl Storage {
                     now.timestamp().into(),
                 ],
             )?;
+            bind_actor(conn, device_id, device_id)?;
             outcome = session(conn, &user_id, device_id);
             Ok(())
         })?;
@@ -499,6 +502,37 @@ pub fn device_of_token(
     .transpose()
 }
 
+/// Which device writes with `actor` (hex), if any has yet.
+pub fn actor_device(conn: &mut dyn Conn, actor: &str) -> Result<Option<String>, StorageError> {
+    conn.query_opt(
+        "SELECT device_id FROM device_actors WHERE actor = $1",
+        &[actor.into()],
+    )?
+    .map(|row| Cols::of(row).take()?.text())
+    .transpose()
+}
+
+/// Binds `actor` to `device`: from now on only that device may write with it (a device takes a
+/// new actor each time its store opens).
+pub fn bind_actor(conn: &mut dyn Conn, actor: &str, device: &str) -> Result<(), StorageError> {
+    conn.execute(
+        "INSERT INTO device_actors (actor, device_id) VALUES ($1, $2)
+         ON CONFLICT (actor) DO NOTHING",
+        &[actor.into(), device.into()],
+    )?;
+    Ok(())
+}
+
+/// Counts one more stored push of a device; returns the new count.
+pub fn count_push(conn: &mut dyn Conn, device_id: &str) -> Result<u64, StorageError> {
+    Ok(conn
+        .query_int(
+            "UPDATE devices SET pushes = pushes + 1 WHERE device_id = $1 RETURNING pushes",
+            &[device_id.into()],
+        )?
+        .max(0) as u64)
+}
+
 /// Whether a device is enrolled and not revoked, read in the caller's transaction.
 pub fn device_active(conn: &mut dyn Conn, device_id: &str) -> Result<bool, StorageError> {
     Ok(conn
@@ -513,7 +547,7 @@ pub fn device_active(conn: &mut dyn Conn, device_id: &str) -> Result<bool, Stora
 /// not (or no longer) a device's.
 pub fn authenticate(conn: &mut dyn Conn, token: &str) -> Result<Option<Session>, StorageError> {
     let Some(row) = conn.query_opt(
-        "SELECT d.device_id, d.revoked_at, u.id, u.name, u.role, u.region_ids
+        "SELECT d.device_id, d.revoked_at, d.pushes, u.id, u.name, u.role, u.region_ids
            FROM devices d JOIN users u ON u.id = d.user_id WHERE d.token_hash = $1",
         &[Param::Blob(&sha256(token))],
     )?
@@ -525,6 +559,7 @@ pub fn authenticate(conn: &mut dyn Conn, token: &str) -> Result<Option<Session>,
     if cols.take()?.opt_int()?.is_some() {
         return Ok(None);
     }
+    let pushes = cols.take()?.int()?.max(0) as u64;
     let id = cols.take()?.text()?;
     let name = cols.take()?.text()?;
     let role = cols.take()?.text()?;
@@ -541,6 +576,7 @@ pub fn authenticate(conn: &mut dyn Conn, token: &str) -> Result<Option<Session>,
         user,
         device_id,
         scope,
+        pushes,
     }))
 }
 
@@ -552,5 +588,6 @@ fn session(conn: &mut dyn Conn, user_id: &str, device_id: &str) -> Result<Sessio
         user,
         device_id: device_id.to_string(),
         scope,
+        pushes: 0,
     })
 }

@@ -216,20 +216,32 @@ pub fn save(
             stored.chunks = Some(n + 1);
             stored.size += chunk.len();
         }
-        existing => {
+        Some(_) => {
             let snapshot = stored.doc.save();
-            if existing.is_some() {
-                conn.execute(
-                    "DELETE FROM doc_chunks WHERE household_id = $1",
-                    &[id.as_str().into()],
-                )?;
-            }
             conn.execute(
+                "DELETE FROM doc_chunks WHERE household_id = $1",
+                &[id.as_str().into()],
+            )?;
+            conn.execute(
+                "UPDATE documents SET village_id = $1, snapshot = $2, chunk_count = 0, version = $3
+                  WHERE household_id = $4",
+                &[
+                    village.as_str().into(),
+                    Param::Blob(&snapshot),
+                    version.into(),
+                    id.as_str().into(),
+                ],
+            )?;
+            stored.chunks = Some(0);
+            stored.size = snapshot.len();
+        }
+        None => {
+            let snapshot = stored.doc.save();
+            // Two transactions creating one household: the one that commits second runs again
+            // and merges into what the first stored.
+            let created = conn.execute(
                 "INSERT INTO documents (household_id, village_id, snapshot, chunk_count, version)
-                 VALUES ($1, $2, $3, 0, $4)
-                 ON CONFLICT (household_id) DO UPDATE
-                    SET village_id = excluded.village_id, snapshot = excluded.snapshot,
-                        chunk_count = 0, version = excluded.version",
+                 VALUES ($1, $2, $3, 0, $4) ON CONFLICT (household_id) DO NOTHING",
                 &[
                     id.as_str().into(),
                     village.as_str().into(),
@@ -237,6 +249,9 @@ pub fn save(
                     version.into(),
                 ],
             )?;
+            if created == 0 {
+                return Err(StorageError::LostRace);
+            }
             stored.chunks = Some(0);
             stored.size = snapshot.len();
         }

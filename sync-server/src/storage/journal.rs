@@ -123,13 +123,13 @@ fn village_params<'a>(town: &'a str, after: i64, villages: &'a [String]) -> Vec<
 }
 
 /// Entries of the scope after `cursors`, up to about `budget` bytes (at least one entry when
-/// there is one). Entries from `exclude_origin` (the asking device's own changes) are skipped
-/// but covered by the returned cursors.
+/// there is one). Entries from `exclude_origin` (the asking device's own changes, when it is
+/// known to have them) are skipped but covered by the returned cursors.
 pub fn page(
     conn: &mut dyn Conn,
     scope: &Scope,
     cursors: &[TownCursor],
-    exclude_origin: &str,
+    exclude_origin: Option<&str>,
     budget: usize,
 ) -> Result<JournalPage, StorageError> {
     let mut page = JournalPage::default();
@@ -161,7 +161,7 @@ pub fn page(
                         break 'rows;
                     }
                     cursor = seq;
-                    if origin == exclude_origin {
+                    if Some(origin.as_str()) == exclude_origin {
                         continue;
                     }
                     page.bytes += bytes.len();

@@ -28,7 +28,9 @@ const MIGRATIONS: &[Migration] = &[Migration {
     CREATE TABLE devices (
         device_id TEXT PRIMARY KEY, token_hash {blob} NOT NULL UNIQUE,
         user_id TEXT NOT NULL REFERENCES users(id), name TEXT NOT NULL,
-        enrolled_at {int} NOT NULL, revoked_at {int});
+        enrolled_at {int} NOT NULL, revoked_at {int}, pushes {int} NOT NULL DEFAULT 0);
+    CREATE TABLE device_actors (
+        actor TEXT PRIMARY KEY, device_id TEXT NOT NULL REFERENCES devices(device_id));
     CREATE TABLE audit (
         seq {serial}, at {int} NOT NULL, user_id TEXT NOT NULL, device_id TEXT NOT NULL,
         household_id TEXT NOT NULL, action TEXT NOT NULL, detail TEXT NOT NULL);

@@ -52,6 +52,23 @@ pub enum StorageError {
     /// A household document or a rule of the core refused the work.
     #[error(transparent)]
     Core(#[from] CoreError),
+    /// Another transaction created the same household first: the work runs again.
+    #[error("另一个请求同时创建了同一户，正在重试")]
+    LostRace,
+}
+
+impl StorageError {
+    /// Whether the error is a row breaking a uniqueness or other constraint (the same input
+    /// would break it again), as opposed to the database failing.
+    pub fn is_constraint(&self) -> bool {
+        match self {
+            StorageError::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => {
+                e.code == rusqlite::ErrorCode::ConstraintViolation
+            }
+            StorageError::Postgres(e) => e.code().is_some_and(|c| c.code().starts_with("23")),
+            _ => false,
+        }
+    }
 }
 
 /// Creates the SQLite folder readable by the server's user only (0700), and the database file

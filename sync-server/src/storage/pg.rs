@@ -155,15 +155,14 @@ pub struct PgDb {
 
 /// Whether a failed transaction lost a race that running it again can win.
 fn lost_race(err: &StorageError) -> bool {
-    let StorageError::Postgres(err) = err else {
-        return false;
-    };
-    matches!(
-        err.code(),
-        Some(&SqlState::T_R_SERIALIZATION_FAILURE)
-            | Some(&SqlState::T_R_DEADLOCK_DETECTED)
-            | Some(&SqlState::UNIQUE_VIOLATION)
-    )
+    match err {
+        StorageError::LostRace => true,
+        StorageError::Postgres(err) => matches!(
+            err.code(),
+            Some(&SqlState::T_R_SERIALIZATION_FAILURE) | Some(&SqlState::T_R_DEADLOCK_DETECTED)
+        ),
+        _ => false,
+    }
 }
 
 impl PgDb {

@@ -267,6 +267,7 @@ fn noop_body(storage: &Storage, device: &str, village: &str) -> Vec<u8> {
         push: vec![],
         want_snapshots: vec![],
         budget: 256 * 1024,
+        pushes_seen: u64::MAX,
     })
 }
 
@@ -318,6 +319,7 @@ fn push_bodies(
                 push,
                 want_snapshots: vec![],
                 budget: 256 * 1024,
+                pushes_seen: u64::MAX,
             })
         })
         .collect()
