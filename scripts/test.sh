@@ -25,7 +25,13 @@ echo "== the server's tests on PostgreSQL"
 pg_dir="$(mktemp -d)"
 trap 'scripts/postgres.sh stop "$pg_dir"' EXIT
 pg_url="$(scripts/postgres.sh start "$pg_dir")"
-DOORSTEP_TEST_POSTGRES="$pg_url" cargo test -p doorstep-tests
+# The cross-component tests by name within the workspace, so the build above is reused
+# (`-p doorstep-tests` alone would unify features differently and build everything again).
+pg_tests=()
+for test_file in tests/tests/*.rs; do
+  pg_tests+=(--test "$(basename "$test_file" .rs)")
+done
+DOORSTEP_TEST_POSTGRES="$pg_url" DOORSTEP_SCHEDULES=40 cargo test --workspace "${pg_tests[@]}"
 scripts/postgres.sh stop "$pg_dir"
 trap - EXIT
 echo "== Kotlin (JVM) tests"

@@ -5,10 +5,10 @@
 
 use std::collections::BTreeMap;
 
-use automerge::{ActorId, Change, ChangeHash};
+use automerge::{ActorId, ChangeHash};
 use chrono::{DateTime, Utc};
 use doorstep_core::access::{Writer, check_write, out_of_scope};
-use doorstep_core::document::Incoming;
+use doorstep_core::document::{Incoming, decode_change};
 use doorstep_core::sync::protocol::{
     self, Ack, AckStatus, DocChanges, MAX_HOUSEHOLD_BYTES, MAX_OPS_PER_CHANGE,
     MAX_WANTED_SNAPSHOTS, Position, ProtocolError, Snapshot, SyncRequest, SyncResponse,
@@ -212,7 +212,7 @@ fn by_household(push: &[DocChanges]) -> BTreeMap<&str, Result<Vec<Pushed>, Strin
             .or_insert_with(|| Ok(Vec::new()));
         let Ok(list) = entry else { continue };
         for bytes in &doc.changes {
-            match Change::from_bytes(bytes.clone()) {
+            match decode_change(bytes) {
                 Ok(change) => list.push(Pushed {
                     bytes: bytes.clone(),
                     hash: change.hash(),
@@ -220,7 +220,7 @@ fn by_household(push: &[DocChanges]) -> BTreeMap<&str, Result<Vec<Pushed>, Strin
                     ops: change.len(),
                 }),
                 Err(err) => {
-                    *entry = Err(format!("这一户的变更无法解析：{err}"));
+                    *entry = Err(err.to_string());
                     break;
                 }
             }
@@ -426,7 +426,7 @@ fn store_household(
     let unseen = stored
         .doc
         .events_unseen_by(&hashes)
-        .map_err(StorageError::from)?;
+        .map_err(|err| refuse(err.to_string()))?;
     let writer = Writer {
         user: &session.user,
         actors: &actors,

@@ -153,17 +153,17 @@ async fn enroll(
         Ok(bytes) => bytes,
         Err(response) => return response,
     };
-    let request: EnrollRequest = match serde_json::from_slice(&bytes) {
+    let request = match EnrollRequest::from_json(&bytes) {
         Ok(r) => r,
         Err(e) => {
             state.enroll_failures.failed(address, Instant::now());
-            return text(StatusCode::BAD_REQUEST, format!("登记请求格式不对：{e}"));
+            return text(StatusCode::BAD_REQUEST, e.to_string());
         }
     };
     let storage = Arc::clone(&state.storage);
     let result = tokio::task::spawn_blocking(move || {
         let now = chrono::Utc::now();
-        let outcome = storage.enroll(&request.code, &request.device, &request.device_name, now);
+        let outcome = storage.enroll(&request, now);
         if let Err(
             err @ (AccountError::BadCode | AccountError::Invalid(_) | AccountError::DeviceTaken),
         ) = &outcome

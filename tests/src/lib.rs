@@ -2,6 +2,7 @@
 //! a real server process on 127.0.0.1, phones as real store files, and syncing them.
 
 pub mod faults;
+pub mod faulty_disk;
 mod proxy;
 mod raw;
 pub mod scenario;
@@ -49,10 +50,18 @@ pub fn open_storage(data: &str) -> Result<Storage, doorstep_sync_server::storage
 /// `DOORSTEP_TEST_POSTGRES` names a PostgreSQL server (`postgres://user@127.0.0.1:PORT/postgres`,
 /// as `scripts/test.sh` sets it for its PostgreSQL run), else a folder in `dir` (SQLite).
 pub fn test_data(dir: &Path) -> String {
-    match std::env::var("DOORSTEP_TEST_POSTGRES") {
-        Ok(server) if !server.is_empty() => fresh_database(&server),
-        _ => dir.join("server").to_string_lossy().into_owned(),
+    match postgres_server() {
+        Some(server) => fresh_database(&server),
+        None => dir.join("server").to_string_lossy().into_owned(),
     }
+}
+
+/// The PostgreSQL server the tests' servers keep their data on, when this is the PostgreSQL
+/// run (`DOORSTEP_TEST_POSTGRES`).
+pub fn postgres_server() -> Option<String> {
+    std::env::var("DOORSTEP_TEST_POSTGRES")
+        .ok()
+        .filter(|server| !server.is_empty())
 }
 
 /// Creates an empty database on the PostgreSQL server at `server` and returns its URL.

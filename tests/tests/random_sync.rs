@@ -2,7 +2,7 @@
 //! villages and the town edit offline and sync at random while the server is killed and
 //! restarted; at the end nothing is missing anywhere and replicas agree.
 //!
-//! `DOORSTEP_SCHEDULES=N` runs N schedules (default 24); `DOORSTEP_SEED=S` runs only seed S.
+//! `DOORSTEP_SCHEDULES=N` runs N schedules (default 200); `DOORSTEP_SEED=S` runs only seed S.
 //! A failing seed is printed; keep it in `REGRESSION_SEEDS`.
 
 mod common;
@@ -22,7 +22,7 @@ fn seeds() -> Vec<u64> {
     let count: u64 = std::env::var("DOORSTEP_SCHEDULES")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(24);
+        .unwrap_or(200);
     REGRESSION_SEEDS.iter().copied().chain(1..=count).collect()
 }
 

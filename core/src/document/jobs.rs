@@ -196,11 +196,16 @@ impl HouseholdDoc {
     /// For each job, which of its events (in list order) the writer of the changes `written`
     /// had not seen: events from changes that are neither among them nor among their
     /// ancestors (steps taken meanwhile on another device). Jobs with no such event are left
-    /// out.
+    /// out. Guarded: the written changes came from elsewhere, and automerge can panic on a
+    /// crafted change it accepted (the fuzzer found one whose dependency goes missing).
     pub fn events_unseen_by(
         &mut self,
         written: &[ChangeHash],
     ) -> Result<HashMap<String, Vec<bool>>> {
+        super::guarded(|| self.unseen_events(written))
+    }
+
+    fn unseen_events(&mut self, written: &[ChangeHash]) -> Result<HashMap<String, Vec<bool>>> {
         let mut deps: Vec<ChangeHash> = Vec::new();
         for hash in written {
             if let Some(change) = self.doc.get_change_by_hash(hash) {

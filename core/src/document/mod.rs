@@ -83,7 +83,7 @@ impl HouseholdDoc {
 
     /// Loads a document from saved bytes (a snapshot, optionally followed by incremental saves).
     pub fn load(bytes: &[u8], actor: ActorId) -> Result<HouseholdDoc> {
-        let doc = AutoCommit::load(bytes).map_err(|e| invalid_doc(e.to_string()))?;
+        let doc = guarded(|| AutoCommit::load(bytes).map_err(|e| invalid_doc(e.to_string())))?;
         Ok(HouseholdDoc {
             doc: doc.with_actor(actor),
         })
@@ -151,25 +151,25 @@ impl HouseholdDoc {
 
     /// Applies encoded changes received from elsewhere. Changes whose dependencies are not yet
     /// here wait inside the document until they arrive. Returns how many changes were new.
+    /// Received changes go through [`HouseholdDoc::receive`]; on an error this document must
+    /// be discarded.
     pub fn apply_changes(&mut self, changes: &[Vec<u8>]) -> Result<usize> {
         let decoded = changes
             .iter()
-            .map(|bytes| {
-                Change::from_bytes(bytes.clone()).map_err(|e| CoreError::InvalidChanges {
-                    reason: e.to_string(),
-                })
-            })
+            .map(|bytes| decode_change(bytes))
             .collect::<Result<Vec<_>>>()?;
         let before = self.doc.get_heads();
         let new = decoded
             .iter()
             .filter(|c| self.doc.get_change_by_hash(&c.hash()).is_none())
             .count();
-        self.doc
-            .apply_changes(decoded)
-            .map_err(|e| CoreError::InvalidChanges {
-                reason: e.to_string(),
-            })?;
+        guarded(|| {
+            self.doc
+                .apply_changes(decoded)
+                .map_err(|e| CoreError::InvalidChanges {
+                    reason: e.to_string(),
+                })
+        })?;
         if new > 0 && self.doc.get_heads() == before {
             // Every new change is waiting for a dependency; nothing visible changed yet.
             return Ok(0);
@@ -504,4 +504,25 @@ fn put_location(doc: &mut AutoCommit, obj: &ObjId, location: Option<Location>) -
         doc.put(obj, "lon", loc.longitude)?;
     }
     Ok(())
+}
+
+/// Decodes one encoded change received from elsewhere.
+pub fn decode_change(bytes: &[u8]) -> Result<Change> {
+    guarded(|| {
+        Change::from_bytes(bytes.to_vec()).map_err(|e| CoreError::InvalidChanges {
+            reason: e.to_string(),
+        })
+    })
+}
+
+/// Runs automerge on data received from elsewhere, turning a panic inside it into an error:
+/// automerge can panic on crafted input (the fuzzer found a change whose actor index is out of
+/// range), and a phone or the server must refuse such data, not stop. Whatever document the
+/// work was changing must then be discarded, as after any failed merge.
+pub(crate) fn guarded<T>(work: impl FnOnce() -> Result<T>) -> Result<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)).unwrap_or_else(|_| {
+        Err(CoreError::InvalidChanges {
+            reason: "数据结构异常，无法合并（已拒收）".into(),
+        })
+    })
 }

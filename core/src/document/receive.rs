@@ -4,8 +4,8 @@
 
 use std::collections::HashMap;
 
-use super::HouseholdDoc;
 use super::read::HouseholdData;
+use super::{HouseholdDoc, guarded};
 use crate::error::{Result, not_found};
 
 /// What arrived for one household.
@@ -73,6 +73,21 @@ impl HouseholdDoc {
         household_id: &str,
         parts: Vec<Incoming>,
     ) -> (ApplyOutcome, Option<(HouseholdData, usize)>) {
+        match guarded(|| self.merge(household_id, parts)) {
+            Ok(merged) => merged,
+            Err(err) => {
+                let reason = err.to_string();
+                (ApplyOutcome::Rejected { reason }, None)
+            }
+        }
+    }
+
+    /// [`HouseholdDoc::receive`], with what cannot be merged or read as an error.
+    fn merge(
+        &mut self,
+        household_id: &str,
+        parts: Vec<Incoming>,
+    ) -> Result<(ApplyOutcome, Option<(HouseholdData, usize)>)> {
         let mut changes = Vec::new();
         for part in parts {
             match part {
@@ -85,25 +100,14 @@ impl HouseholdDoc {
                 Incoming::Document(mut doc) => changes.extend(doc.changes_since(&[])),
             }
         }
-        let new_changes = match self.apply_changes(&changes) {
-            Ok(n) => n,
-            Err(err) => {
-                let reason = err.to_string();
-                return (ApplyOutcome::Rejected { reason }, None);
-            }
-        };
+        let new_changes = self.apply_changes(&changes)?;
         let missing = self.missing_deps();
         if !missing.is_empty() {
             let missing = missing.iter().map(|h| h.to_string()).collect();
-            return (ApplyOutcome::MissingDependencies { missing }, None);
+            return Ok((ApplyOutcome::MissingDependencies { missing }, None));
         }
-        match self.read_checked(household_id) {
-            Ok(read) => (ApplyOutcome::Applied { new_changes }, Some(read)),
-            Err(err) => {
-                let reason = err.to_string();
-                (ApplyOutcome::Rejected { reason }, None)
-            }
-        }
+        let read = self.read_checked(household_id)?;
+        Ok((ApplyOutcome::Applied { new_changes }, Some(read)))
     }
 
     /// Reads the document under the schema, with the number of its conflicting fields,

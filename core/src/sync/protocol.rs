@@ -209,6 +209,65 @@ pub struct EnrollRequest {
     pub device_name: String,
 }
 
+/// The longest device name an enrollment may give, in characters.
+pub const MAX_DEVICE_NAME_CHARS: usize = 40;
+
+/// Why an enrollment request is refused before its code is looked at.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum EnrollError {
+    /// Not an enrollment request (bad JSON or missing fields).
+    #[error("登记请求格式不对：{reason}")]
+    Malformed {
+        /// What the JSON parser said.
+        reason: String,
+    },
+    /// The device id is not a phone's automerge actor id.
+    #[error("设备编号格式不对（应为本机的32位十六进制编号），请更新应用后重试")]
+    BadDeviceId,
+    /// The device name is empty, too long or holds control characters.
+    #[error("设备名称应为1到{MAX_DEVICE_NAME_CHARS}个字，且不含控制字符")]
+    BadDeviceName,
+}
+
+impl EnrollRequest {
+    /// Reads a request body (JSON). Its fields are checked by [`EnrollRequest::check`].
+    pub fn from_json(body: &[u8]) -> Result<EnrollRequest, EnrollError> {
+        serde_json::from_slice(body).map_err(|e| EnrollError::Malformed {
+            reason: e.to_string(),
+        })
+    }
+
+    /// Checks the device id (16 bytes as 32 lower-case hex digits) and the name (1 to
+    /// [`MAX_DEVICE_NAME_CHARS`] characters, not blank, no control characters).
+    pub fn check(&self) -> Result<(), EnrollError> {
+        let hex = self.device.len() == 32
+            && self
+                .device
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        if !hex {
+            return Err(EnrollError::BadDeviceId);
+        }
+        let name = &self.device_name;
+        if name.trim().is_empty()
+            || name.chars().count() > MAX_DEVICE_NAME_CHARS
+            || name.chars().any(char::is_control)
+        {
+            return Err(EnrollError::BadDeviceName);
+        }
+        Ok(())
+    }
+
+    /// The code as typed, normalised: upper case, without spaces or dashes.
+    pub fn normalised_code(&self) -> String {
+        self.code
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric())
+            .map(|c| c.to_ascii_uppercase())
+            .collect()
+    }
+}
+
 /// The server's answer to an enrollment (JSON).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EnrollResponse {

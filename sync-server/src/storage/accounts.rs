@@ -3,6 +3,7 @@
 //! audit log of who read or changed which household, when and from which device.
 
 use chrono::{DateTime, Duration, Utc};
+use doorstep_core::sync::protocol::EnrollRequest;
 use doorstep_core::{Region, RegionTier, Role, User};
 use rand::Rng;
 use sha2::{Digest, Sha256};
@@ -122,39 +123,6 @@ fn random_string(alphabet: &[u8], len: usize) -> String {
     let mut rng = rand::rng();
     (0..len)
         .map(|_| alphabet[(rng.next_u32() as usize) % alphabet.len()] as char)
-        .collect()
-}
-
-/// The longest device name accepted at enrollment, in characters.
-pub const MAX_DEVICE_NAME_CHARS: usize = 40;
-
-/// Checks an enrolling device's id (a phone's automerge actor: 16 bytes as 32 lower-case hex
-/// digits) and name (1 to 40 characters, no control characters).
-fn check_device(device_id: &str, name: &str) -> Result<(), AccountError> {
-    let hex = device_id.len() == 32
-        && device_id
-            .bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
-    if !hex {
-        return Err(AccountError::Invalid(
-            "设备编号格式不对（应为本机的32位十六进制编号），请更新应用后重试".into(),
-        ));
-    }
-    let chars = name.chars().count();
-    if name.trim().is_empty() || chars > MAX_DEVICE_NAME_CHARS || name.chars().any(char::is_control)
-    {
-        return Err(AccountError::Invalid(format!(
-            "设备名称应为1到{MAX_DEVICE_NAME_CHARS}个字，且不含控制字符"
-        )));
-    }
-    Ok(())
-}
-
-/// Normalises a typed code: upper case, without spaces or dashes.
-fn normalise_code(code: &str) -> String {
-    code.chars()
-        .filter(|c| c.is_ascii_alphanumeric())
-        .map(|c| c.to_ascii_uppercase())
         .collect()
 }
 
@@ -356,15 +324,16 @@ impl Storage {
     /// device. The code cannot be used again.
     pub fn enroll(
         &self,
-        code: &str,
-        device_id: &str,
-        name: &str,
+        request: &EnrollRequest,
         now: DateTime<Utc>,
     ) -> Result<(String, Session), AccountError> {
         // The request's own fields are checked first, so a valid code and a wrong one get
         // the same answer to a malformed request.
-        check_device(device_id, name)?;
-        let hash = self.keyed_hash(&normalise_code(code));
+        request
+            .check()
+            .map_err(|err| AccountError::Invalid(err.to_string()))?;
+        let (device_id, name) = (request.device.as_str(), request.device_name.as_str());
+        let hash = self.keyed_hash(&request.normalised_code());
         let token = random_string(b"0123456789abcdef", 64);
         let mut outcome = Err(AccountError::BadCode);
         self.write(|conn| {

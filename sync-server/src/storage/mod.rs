@@ -24,6 +24,14 @@ pub use accounts::{AccountError, Scope, Session};
 pub use migrations::SCHEMA_VERSION;
 pub use sql::{Cols, Conn, Dialect, Param, Row, Value, placeholders, texts};
 
+/// A PostgreSQL error with the server's own message (severity, text and code) when it sent one.
+fn postgres_detail(err: &::postgres::Error) -> String {
+    match err.as_db_error() {
+        Some(db) => format!("{}: {} ({})", db.severity(), db.message(), db.code().code()),
+        None => err.to_string(),
+    }
+}
+
 /// Why the storage failed.
 #[derive(Debug, Error)]
 pub enum StorageError {
@@ -31,7 +39,7 @@ pub enum StorageError {
     #[error("数据库（SQLite）出错：{0}")]
     Sqlite(#[from] rusqlite::Error),
     /// PostgreSQL failed.
-    #[error("数据库（PostgreSQL）出错：{0}")]
+    #[error("数据库（PostgreSQL）出错：{}", postgres_detail(.0))]
     Postgres(#[from] ::postgres::Error),
     /// No connection could be had in time.
     #[error("数据库连接池出错：{0}")]
