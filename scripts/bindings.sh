@@ -7,9 +7,11 @@ cd "$(dirname "$0")/.."
 
 target="${CARGO_TARGET_DIR:-target}"
 echo "== building uniffi-bindgen and the doorstep-ffi library" >&2
-cargo build --quiet -p doorstep-ffi --features cli --bin uniffi-bindgen
+# Built within the workspace, as scripts/test.sh builds it: `-p doorstep-ffi` alone would unify
+# features differently and build most dependencies a second time.
+cargo build --quiet --workspace --features doorstep-ffi/cli --bin uniffi-bindgen
 # Rebuilt without the cli feature: the library the tests and apps load.
-cargo build --quiet -p doorstep-ffi --lib
+cargo build --quiet --workspace --lib
 
 out="$target/bindings"
 rm -rf "$out"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests need and runs them all: formatting, lints, every test of the
 # workspace (unit, integration, property and crash tests; clippy also builds the benchmarks),
+# the hub console in headless Chromium (tests/tests/console.rs, screenshots in target/screenshots),
 # the server's cross-component tests again on a real PostgreSQL (Debian's postgresql, started
 # on 127.0.0.1 in a temporary folder and stopped afterwards), and the Kotlin tests of the app's
 # shared module on the JVM over the generated bindings.
@@ -19,6 +20,9 @@ echo "== cargo clippy"
 cargo clippy --workspace --all-targets -- -D warnings
 # The core alone, without the uniffi feature the workspace build turns on.
 cargo clippy -p doorstep-core --all-targets -- -D warnings
+echo "== installing the browser (Debian's chromium, playwright-core)"
+export DOORSTEP_CHROMIUM
+DOORSTEP_CHROMIUM="$(scripts/install-browser.sh | tail -n 1)"
 echo "== cargo test"
 cargo test --workspace
 echo "== the server's tests on PostgreSQL"

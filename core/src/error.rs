@@ -98,6 +98,11 @@ pub enum CoreError {
     /// A conflicting value that was chosen no longer exists.
     #[error("该冲突已被处理或所选的值已不存在，请刷新冲突列表")]
     ConflictGone,
+    /// The household changed after the person acting on it saw it: nothing was written.
+    #[error(
+        "该户档案在您打开页面后已有更新（可能刚同步了手机上的修改），未做改动；请核对最新内容后再操作"
+    )]
+    ChangedMeanwhile,
     /// The document was written by a newer version of the app.
     #[error("该户档案由更新版本的应用写入（格式版本 {found}，本应用支持 {supported}），请升级应用")]
     SchemaTooNew {

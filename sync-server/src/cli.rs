@@ -119,6 +119,12 @@ enum AdminCommand {
         #[arg(long)]
         user: String,
     },
+    /// 设置镇、区工作人员登录工作台的密码（从标准输入读一行；至少10个字符）。
+    SetPassword {
+        /// 用户编号。
+        #[arg(long)]
+        user: String,
+    },
     /// 列出已登记的设备。
     Devices,
     /// 注销一台设备：它的令牌立即失效。
@@ -224,6 +230,15 @@ fn admin(data: &DataArgs, command: AdminCommand) -> Result<(), String> {
         AdminCommand::IssueCode { user } => {
             let code = accounts.issue_code(&user, now).map_err(text)?;
             println!("登记码 {code}（24小时内有效，只能用一次）");
+        }
+        AdminCommand::SetPassword { user } => {
+            let mut password = String::new();
+            std::io::stdin()
+                .read_line(&mut password)
+                .map_err(|e| format!("无法读取密码：{e}"))?;
+            let password = password.trim_end_matches(['\r', '\n']);
+            accounts.set_password(&user, password, now).map_err(text)?;
+            println!("已设置 {user} 的工作台密码；该用户原有的工作台登录已失效");
         }
         AdminCommand::Devices => {
             for d in accounts.devices().map_err(text)? {

@@ -225,6 +225,19 @@ fn print_guide(
         totals.households, totals.conflicts
     );
     println!("  健康检查：curl {url}/healthz");
+    if let Some(staff) = town.users.iter().find(|u| u.user.role == Role::TownStaff) {
+        // A fresh password on every start: the demo's database may be shared.
+        let password = crate::storage::random_token()[..12].to_string();
+        state
+            .storage
+            .set_password(&staff.user.id, &password, chrono::Utc::now())
+            .map_err(|e| e.to_string())?;
+        println!("  镇便民服务中心工作台：{url}/console");
+        println!(
+            "    演示账号（{}，镇工作人员）工号 {} 密码 {password}",
+            staff.user.name, staff.user.id
+        );
+    }
     println!("  各村：");
     for village in town.villages() {
         let agent = town

@@ -36,6 +36,8 @@ pub struct AppState {
     pub storage: Arc<Storage>,
     /// Failed enrollment attempts, per client address.
     enroll_failures: Arc<FailureLimiter>,
+    /// Failed console sign-ins, per client address.
+    pub(crate) sign_in_failures: Arc<FailureLimiter>,
     /// Turns for sync exchanges (bounds the requests read and worked on at once).
     exchanges: Arc<Semaphore>,
 }
@@ -54,6 +56,7 @@ impl AppState {
         AppState {
             storage,
             enroll_failures: Arc::new(FailureLimiter::enrollments()),
+            sign_in_failures: Arc::new(FailureLimiter::sign_ins()),
             exchanges: Arc::new(Semaphore::new(MAX_EXCHANGES)),
         }
     }
@@ -74,6 +77,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route(SYNC_PATH, post(sync))
         .route(ENROLL_PATH, post(enroll))
+        .merge(crate::console::routes())
         .with_state(state)
 }
 

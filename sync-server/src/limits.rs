@@ -24,6 +24,13 @@ pub const ENROLL_FAILURES_PER_ADDRESS: usize = 20;
 /// Failed enrollment attempts all clients together may make in the window.
 pub const ENROLL_FAILURES_TOTAL: usize = 600;
 
+/// How long failed console sign-ins are remembered.
+pub const SIGN_IN_WINDOW: Duration = Duration::from_secs(15 * 60);
+/// Failed console sign-ins allowed per address in the window.
+pub const SIGN_IN_FAILURES_PER_ADDRESS: usize = 10;
+/// Failed console sign-ins allowed in all in the window (a town has few staff).
+pub const SIGN_IN_FAILURES_TOTAL: usize = 100;
+
 /// Counts failures per client address and in all over a sliding window, and says when a
 /// client (or everyone) has had too many. Kept in each process's memory.
 pub struct FailureLimiter {
@@ -62,6 +69,15 @@ impl FailureLimiter {
             ENROLL_WINDOW,
             ENROLL_FAILURES_PER_ADDRESS,
             ENROLL_FAILURES_TOTAL,
+        )
+    }
+
+    /// The limiter for console sign-ins.
+    pub fn sign_ins() -> FailureLimiter {
+        FailureLimiter::new(
+            SIGN_IN_WINDOW,
+            SIGN_IN_FAILURES_PER_ADDRESS,
+            SIGN_IN_FAILURES_TOTAL,
         )
     }
 

@@ -125,6 +125,24 @@ impl HouseholdDoc {
         self.doc.get_heads()
     }
 
+    /// The heads as one text (hashes in hex, sorted, comma-separated), for a page to send back
+    /// with an edit so that [`HouseholdDoc::check_unchanged`] can tell whether it is stale.
+    pub fn heads_text(&mut self) -> String {
+        let mut heads: Vec<String> = self.heads().iter().map(ToString::to_string).collect();
+        heads.sort();
+        heads.join(",")
+    }
+
+    /// Refuses with [`CoreError::ChangedMeanwhile`] unless the document is exactly as it was
+    /// when `seen` was taken with [`HouseholdDoc::heads_text`].
+    pub fn check_unchanged(&mut self, seen: &str) -> Result<()> {
+        if self.heads_text() == seen {
+            Ok(())
+        } else {
+            Err(CoreError::ChangedMeanwhile)
+        }
+    }
+
     /// Whether the document has no changes at all.
     pub fn is_empty(&mut self) -> bool {
         self.doc.get_heads().is_empty()

@@ -44,9 +44,24 @@ code_enum! {
 }
 
 impl JobState {
+    /// The states in which a job waits for its result, due by its promised date.
+    pub const AWAITING_RESULT: &'static [JobState] = &[
+        JobState::Accepted,
+        JobState::HandedUp,
+        JobState::TownAccepted,
+        JobState::Approved,
+        JobState::Returned,
+    ];
+
     /// Whether the job still asks the village or the town for work (not closed).
     pub fn is_open(self) -> bool {
         self != JobState::Closed
+    }
+
+    /// Whether a job in this state with this promised date is overdue on `today`: it still
+    /// waits for its result and the promised date has passed.
+    pub fn is_overdue(self, promised_due: Option<NaiveDate>, today: NaiveDate) -> bool {
+        JobState::AWAITING_RESULT.contains(&self) && promised_due.is_some_and(|due| due < today)
     }
 }
 

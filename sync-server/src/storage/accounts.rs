@@ -19,6 +19,9 @@ pub enum AccountError {
     /// The code is unknown, used or expired.
     #[error("登记码无效、已使用或已过期（有效期24小时），请向镇便民服务中心重新申请")]
     BadCode,
+    /// A console sign-in with an unknown account or a wrong password.
+    #[error("工号或密码不正确")]
+    BadPassword,
     /// The token is unknown or its device was revoked.
     #[error("设备未登记或已被注销，请向镇便民服务中心申请新的登记码后重新登记")]
     BadToken,
@@ -115,7 +118,8 @@ pub struct AuditEntry {
     pub detail: String,
 }
 
-fn sha256(text: &str) -> Vec<u8> {
+/// The SHA-256 of a text (tokens are stored only as hashes).
+pub(super) fn sha256(text: &str) -> Vec<u8> {
     Sha256::digest(text.as_bytes()).to_vec()
 }
 
@@ -126,12 +130,17 @@ fn random_string(alphabet: &[u8], len: usize) -> String {
         .collect()
 }
 
+/// A fresh secret token: 256 random bits as 64 hex digits.
+pub fn random_token() -> String {
+    random_string(b"0123456789abcdef", 64)
+}
+
 fn time(seconds: i64) -> DateTime<Utc> {
     DateTime::from_timestamp(seconds, 0).unwrap_or_default()
 }
 
 /// A user by id.
-fn user(conn: &mut dyn Conn, id: &str) -> Result<User, AccountError> {
+pub(super) fn user(conn: &mut dyn Conn, id: &str) -> Result<User, AccountError> {
     let row = conn
         .query_opt(
             "SELECT name, role, region_ids FROM users WHERE id = $1",
@@ -334,7 +343,7 @@ impl Storage {
             .map_err(|err| AccountError::Invalid(err.to_string()))?;
         let (device_id, name) = (request.device.as_str(), request.device_name.as_str());
         let hash = self.keyed_hash(&request.normalised_code());
-        let token = random_string(b"0123456789abcdef", 64);
+        let token = random_token();
         let mut outcome = Err(AccountError::BadCode);
         self.write(|conn| {
             outcome = Err(AccountError::BadCode);

@@ -15,8 +15,9 @@ struct Migration {
     postgres: &'static str,
 }
 
-const MIGRATIONS: &[Migration] = &[Migration {
-    common: "
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        common: "
     CREATE TABLE regions (
         id TEXT PRIMARY KEY, name TEXT NOT NULL, tier TEXT NOT NULL, parent_id TEXT);
     CREATE INDEX regions_parent ON regions (parent_id);
@@ -79,17 +80,30 @@ const MIGRATIONS: &[Migration] = &[Migration {
         planned_for TEXT, done_on TEXT, outcome TEXT);
     CREATE INDEX visits_household ON visits (household_id);
     CREATE INDEX visits_village ON visits (village_id, done_on);",
-    sqlite: "
+        sqlite: "
     CREATE TRIGGER audit_append_only_update BEFORE UPDATE ON audit
         BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
     CREATE TRIGGER audit_append_only_delete BEFORE DELETE ON audit
         BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;",
-    postgres: "
+        postgres: "
     CREATE FUNCTION audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN RAISE EXCEPTION 'audit log is append-only'; END $$;
     CREATE TRIGGER audit_append_only BEFORE UPDATE OR DELETE ON audit
         FOR EACH STATEMENT EXECUTE FUNCTION audit_append_only();",
-}];
+    },
+    Migration {
+        // The hub console: staff passwords (argon2id) and sessions (token hashes).
+        common: "
+    CREATE TABLE staff_passwords (
+        user_id TEXT PRIMARY KEY REFERENCES users(id), hash TEXT NOT NULL, set_at {int} NOT NULL);
+    CREATE TABLE console_sessions (
+        token_hash {blob} PRIMARY KEY, user_id TEXT NOT NULL REFERENCES users(id),
+        csrf TEXT NOT NULL, expires_at {int} NOT NULL);
+    CREATE INDEX console_sessions_user ON console_sessions (user_id);",
+        sqlite: "",
+        postgres: "",
+    },
+];
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -8,21 +8,25 @@
 //! database.
 
 pub mod accounts;
+pub mod cases;
 pub mod documents;
 pub mod journal;
 mod migrations;
 mod pg;
 mod sql;
 mod sqlite;
+pub mod staff;
 
 use std::path::Path;
 
 use doorstep_core::CoreError;
 use thiserror::Error;
 
-pub use accounts::{AccountError, Scope, Session};
+pub use accounts::{AccountError, Scope, Session, random_token};
+pub use cases::{CASES_PER_PAGE, CaseFilter, CaseLine, CaseOrder, TodayCounts, mask_id_number};
 pub use migrations::SCHEMA_VERSION;
 pub use sql::{Cols, Conn, Dialect, Param, Row, Value, placeholders, texts};
+pub use staff::{ConsoleSession, SESSION_HOURS};
 
 /// A PostgreSQL error with the server's own message (severity, text and code) when it sent one.
 fn postgres_detail(err: &::postgres::Error) -> String {

@@ -1,0 +1,66 @@
+//! The town hub's console (镇便民服务中心工作台): pages in Chinese, rendered on the server from
+//! its copies of the household documents, with little JavaScript and nothing fetched from
+//! elsewhere. Every action is the staff member's own edit of a household through
+//! [`crate::households::edit`] (checked by the core's rules, journaled for the phones, audited);
+//! every page read is audited too.
+
+mod case;
+mod cases;
+mod layout;
+mod reconcile;
+mod session;
+mod today;
+
+use axum::Router;
+use axum::response::{Redirect, Response};
+use axum::routing::{get, post};
+
+use crate::http::{AppState, blocking};
+use crate::storage::{Storage, StorageError};
+
+pub use session::CONSOLE_PATH;
+
+/// The console's routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(|| async { Redirect::to(CONSOLE_PATH) }))
+        .route(CONSOLE_PATH, get(today::page))
+        .route(
+            "/console/login",
+            get(session::login_page).post(session::login),
+        )
+        .route("/console/logout", post(session::logout))
+        .route("/console/cases", get(cases::page))
+        .route("/console/cases/{household}/{job}", get(case::page))
+        .route(
+            "/console/cases/{household}/{job}/steps",
+            post(case::take_step),
+        )
+        .route(
+            "/console/reconcile",
+            get(reconcile::page).post(reconcile::choose),
+        )
+}
+
+/// Runs a page's reads off the async threads and writes the read to the audit log (`household`
+/// is `-` for a page about no single household).
+async fn read_page<T: Send + 'static>(
+    state: &AppState,
+    staff: &session::Staff,
+    household: &str,
+    page: &str,
+    work: impl FnOnce(&Storage) -> Result<T, StorageError> + Send + 'static,
+) -> Result<T, Response> {
+    let storage = state.storage.clone();
+    let session = staff.session.clone();
+    let (household, page) = (household.to_string(), page.to_string());
+    blocking(move || {
+        let value = work(&storage).map_err(|e| e.to_string())?;
+        storage
+            .audit_console(&session, "read", &household, &format!("工作台查看：{page}"))
+            .map_err(|e| e.to_string())?;
+        Ok(value)
+    })
+    .await
+    .map_err(|err| layout::fault(&err))
+}

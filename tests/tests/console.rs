@@ -1,0 +1,314 @@
+//! The hub console in a real browser: headless Chromium (Debian's) driven by playwright-core
+//! (`tests/browser/console.mjs`, installed by `scripts/install-browser.sh`) against a real
+//! server process, with real phones syncing before and after. Each test prepares the phones,
+//! runs a browser phase, then checks what the phones receive. Screenshots of every page are
+//! saved in target/screenshots.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+use std::sync::Arc;
+
+use common::*;
+use doorstep_core::{JobState, JobStep, MemberPatch, Region, RegionTier, Role, Store, User};
+use serde_json::json;
+
+const PASSWORD: &str = "hub-staff-password-1";
+
+/// Runs one phase of the browser test; fails the test when the phase fails.
+fn browser(t: &Town, phase: &str, params: serde_json::Value) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    assert!(
+        root.join("tests/browser/node_modules/playwright-core")
+            .exists(),
+        "playwright-core is missing: run scripts/install-browser.sh (scripts/test.sh does)"
+    );
+    let output = Command::new("node")
+        .arg("tests/browser/console.mjs")
+        .current_dir(&root)
+        .env("DOORSTEP_CONSOLE_URL", &t.server.url)
+        .env("DOORSTEP_PHASE", phase)
+        .env("DOORSTEP_PARAMS", params.to_string())
+        .output()
+        .expect("node runs");
+    let out = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "browser phase {phase} failed:\n{out}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// The town's hub staff member, with a console password.
+fn hub_staff(t: &Town) -> User {
+    let staff = t.user(Role::TownStaff, "sanzhang");
+    t.accounts.set_password(&staff.id, PASSWORD, now()).unwrap();
+    staff
+}
+
+/// A town with its hub staff member, an agent's phone (synced) and a household of the
+/// agent's village.
+fn desk() -> (Town, User, Arc<Store>, String) {
+    let t = two_villages();
+    let staff = hub_staff(&t);
+    let agent = t.user(Role::Agent, VILLAGE);
+    let a = t.enrolled_phone("agent.db", &agent);
+    t.sync(&a).unwrap();
+    let hh = t.household_in(VILLAGE);
+    (t, staff, a, hh)
+}
+
+fn sign_in(staff: &User) -> serde_json::Value {
+    json!({ "user": staff.id, "password": PASSWORD })
+}
+
+fn with(mut base: serde_json::Value, more: serde_json::Value) -> serde_json::Value {
+    base.as_object_mut()
+        .unwrap()
+        .extend(more.as_object().unwrap().clone());
+    base
+}
+
+fn job_state(p: &Store, household: &str, job: &str) -> (JobState, Option<String>) {
+    let details = p
+        .household(household)
+        .unwrap()
+        .jobs
+        .into_iter()
+        .find(|j| j.job.id == job)
+        .unwrap();
+    (details.progress.state, details.progress.reason)
+}
+
+/// Two agents' phones write different phone numbers for one member; hub staff find the
+/// conflict, choose one (a second tab, now stale, is refused), and the agent's next sync has it.
+#[test]
+fn a_conflict_is_settled_in_the_console_and_reaches_the_phone() {
+    let t = two_villages();
+    let staff = hub_staff(&t);
+    let agent = t.user(Role::Agent, VILLAGE);
+    let head = t.user(Role::VillageHead, VILLAGE);
+    let (a, b) = (
+        t.enrolled_phone("agent.db", &agent),
+        t.enrolled_phone("head.db", &head),
+    );
+    t.sync(&a).unwrap();
+    t.sync(&b).unwrap();
+    let hh = t.household_in(VILLAGE);
+    // A job for the member, waiting at the town: the case list finds it by name.
+    handed_up_job(&t, &a, &hh);
+    let member = a.household(&hh).unwrap().members[0].clone();
+    for (p, number) in [(&a, "13911112222"), (&b, "13733334444")] {
+        p.update_member(
+            &member.id,
+            MemberPatch {
+                phone: Some(number.into()),
+                ..MemberPatch::default()
+            },
+        )
+        .unwrap();
+    }
+    for p in [&a, &b, &a] {
+        t.sync(p).unwrap();
+    }
+    let on_phone = |p: &Store| {
+        p.conflicts(&hh)
+            .unwrap()
+            .into_iter()
+            .filter(|c| c.entity_id == member.id && c.field == "phone")
+            .count()
+    };
+    assert_eq!(on_phone(&a), 1);
+    browser(
+        &t,
+        "pages",
+        with(
+            sign_in(&staff),
+            json!({ "search": member.name, "idNumber": member.id_number.clone().unwrap_or_default() }),
+        ),
+    );
+    browser(
+        &t,
+        "reconcile",
+        with(sign_in(&staff), json!({ "value": "13733334444" })),
+    );
+    for p in [&a, &b] {
+        t.sync(p).unwrap();
+        assert_eq!(on_phone(p), 0);
+        let kept = p.household(&hh).unwrap().members[0].phone.clone();
+        assert_eq!(kept.as_deref(), Some("13733334444"));
+    }
+}
+
+/// A handed-up job is accepted, approved and completed in the console; the agent signs the
+/// result out and delivers it on the phone. Another is returned with a reason the phone shows.
+#[test]
+fn handed_up_jobs_are_approved_or_returned_and_the_phone_follows() {
+    let (t, staff, a, hh) = desk();
+    let (job, _) = handed_up_job(&t, &a, &hh);
+    let (returned, _) = handed_up_job(&t, &a, &hh);
+    browser(
+        &t,
+        "handUp",
+        with(
+            sign_in(&staff),
+            json!({ "household": hh, "job": job, "result": "社保卡已制卡" }),
+        ),
+    );
+    browser(
+        &t,
+        "returnJob",
+        with(
+            sign_in(&staff),
+            json!({ "household": hh, "job": returned, "reason": "缺少户口本复印件" }),
+        ),
+    );
+    t.sync(&a).unwrap();
+    assert_eq!(job_state(&a, &hh, &job).0, JobState::Completed);
+    assert_eq!(
+        job_state(&a, &hh, &returned),
+        (JobState::Returned, Some("缺少户口本复印件".to_string()))
+    );
+    a.take_step(&job, JobStep::SignOutParcel, None).unwrap();
+    a.take_step(
+        &job,
+        JobStep::Deliver {
+            signed_by: "本人".into(),
+        },
+        None,
+    )
+    .unwrap();
+    t.sync(&a).unwrap();
+    let server = doorstep_tests::server_mirror(&t.data, &t.root.join("mirror.db"));
+    assert_eq!(job_state(&server, &hh, &job).0, JobState::Delivered);
+}
+
+/// Forged posts (no CSRF token, a wrong one, no session) change nothing; a wrong password is
+/// refused without a session; staff of another town see nothing of this one.
+#[test]
+fn forged_forms_and_other_towns_get_nothing() {
+    let (t, staff, a, hh) = desk();
+    let (job, _) = handed_up_job(&t, &a, &hh);
+    let case = json!({ "household": hh, "job": job });
+    browser(&t, "forgedForm", with(sign_in(&staff), case.clone()));
+    browser(&t, "badSignIn", sign_in(&staff));
+    t.accounts
+        .put_region(&Region {
+            id: "lishu".into(),
+            name: "李树镇".into(),
+            tier: RegionTier::Town,
+            parent_id: None,
+        })
+        .unwrap();
+    let other = User {
+        id: "lishu-staff".into(),
+        name: "别镇工作人员".into(),
+        role: Role::TownStaff,
+        region_ids: vec!["lishu".into()],
+    };
+    t.accounts.put_user(&other).unwrap();
+    t.accounts.set_password(&other.id, PASSWORD, now()).unwrap();
+    let village_names: Vec<String> = t.town.villages().map(|v| v.name.clone()).collect();
+    browser(
+        &t,
+        "otherTown",
+        with(
+            with(sign_in(&other), case),
+            json!({ "hidden": village_names }),
+        ),
+    );
+    t.sync(&a).unwrap();
+    assert_eq!(job_state(&a, &hh, &job).0, JobState::HandedUp);
+    let refused = t
+        .accounts
+        .audit_log()
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.action == "refused" || e.action == "sign-in-refused")
+        .count();
+    assert!(refused >= 3, "refusals are audited: {refused}");
+}
+
+/// The case list's filters and search, on the server's storage (both backends): by name, by
+/// the tail of an identity or phone number, by tag, state and overdue; never outside the
+/// villages given.
+#[test]
+fn case_filters_find_what_they_name() {
+    use doorstep_sync_server::storage::{CaseFilter, CaseOrder};
+    let t = two_villages();
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
+    let villages: Vec<String> = t.town.villages().map(|v| v.id.clone()).collect();
+    let find = |filter: CaseFilter, within: &[String]| {
+        t.accounts
+            .cases(within, &filter, CaseOrder::Urgency, 0, today)
+            .unwrap()
+    };
+    let (all, total) = find(CaseFilter::default(), &villages);
+    assert!(total > 0 && all.len() as i64 == total.min(30));
+    let line = &all[0];
+    let household = t
+        .town
+        .households
+        .iter()
+        .map(|d| d.read().unwrap())
+        .find(|d| d.household.id == line.household_id)
+        .unwrap();
+    let member = household
+        .members
+        .iter()
+        .find(|m| m.name == line.member_name)
+        .unwrap();
+    let search = |text: &str| CaseFilter {
+        search: Some(text.to_string()),
+        ..CaseFilter::default()
+    };
+    let found = |filter: CaseFilter| {
+        find(filter, &villages)
+            .0
+            .iter()
+            .any(|l| l.job_id == line.job_id)
+    };
+    assert!(found(search(&member.name)));
+    if let Some(id) = &member.id_number {
+        assert!(found(search(&id[id.len() - 4..])));
+    }
+    if let Some(phone) = &member.phone {
+        assert!(found(search(&phone[phone.len() - 4..])));
+    }
+    assert!(found(CaseFilter {
+        state: JobState::from_code(&line.state),
+        village: Some(line.village_id.clone()),
+        ..CaseFilter::default()
+    }));
+    for tag in &member.tags {
+        assert!(found(CaseFilter {
+            tag: Some(*tag),
+            ..CaseFilter::default()
+        }));
+    }
+    let (overdue, _) = find(
+        CaseFilter {
+            overdue: true,
+            ..CaseFilter::default()
+        },
+        &villages,
+    );
+    for l in &overdue {
+        let state = JobState::from_code(&l.state).unwrap();
+        let due = l.promised_due.as_deref().map(|d| d.parse().unwrap());
+        assert!(state.is_overdue(due, today), "{l:?}");
+    }
+    let other: Vec<String> = villages
+        .iter()
+        .filter(|v| **v != line.village_id)
+        .cloned()
+        .collect();
+    assert!(
+        !find(search(&member.name), &other)
+            .0
+            .iter()
+            .any(|l| l.job_id == line.job_id)
+    );
+    assert_eq!(find(CaseFilter::default(), &[]).1, 0);
+}
