@@ -34,6 +34,7 @@ pub use domain::household::{
     Gender, Household, HouseholdPatch, Member, MemberPatch, MemberStatus, NewHousehold, NewMember,
     SpecialTag,
 };
+pub use domain::intake::IntakeSource;
 pub use domain::job::{Job, JobDetails, NewJob};
 pub use domain::ledger::{LedgerLine, NeedStatus, NewLedgerLine, Schedule, Urgency};
 pub use domain::progress::{JobConflict, JobProgress, JobState};

@@ -100,7 +100,20 @@ pub fn edit<T>(
     staff: &User,
     household_id: &str,
     now: DateTime<Utc>,
+    change: impl FnMut(&mut HouseholdDoc, EditContext<'_>) -> Result<T, CoreError>,
+) -> Result<T, StorageError> {
+    edit_recorded(storage, staff, household_id, now, change, |_, _, _| Ok(()))
+}
+
+/// [`edit`], and `record` run in the same transaction with the household's village and what
+/// the edit returned (rows that must commit with the edit, or not at all).
+pub fn edit_recorded<T>(
+    storage: &Storage,
+    staff: &User,
+    household_id: &str,
+    now: DateTime<Utc>,
     mut change: impl FnMut(&mut HouseholdDoc, EditContext<'_>) -> Result<T, CoreError>,
+    mut record: impl FnMut(&mut dyn Conn, &str, &T) -> Result<(), StorageError>,
 ) -> Result<T, StorageError> {
     let actor = staff_actor(&staff.id);
     let origin = actor.to_hex_string();
@@ -126,6 +139,7 @@ pub fn edit<T>(
         // Hub staff edit the server's copy as it is: they have seen every event.
         check_write(&writer, stored.current(), &after, &UnseenEvents::new())?;
         store(conn, &mut stored, household_id, &origin)?;
+        record(conn, &after.household.village_id, &value)?;
         accounts::audit(
             conn,
             &staff.id,

@@ -118,6 +118,40 @@ const phases = {
     assert.match(await page.textContent('main'), /没有待处理的冲突/);
   },
 
+  async intake({ page }) {
+    await signIn(page, params.user, params.password);
+    const register = async (kind, summary) => {
+      await page.goto(`${url}/console/intake`);
+      await page.fill('input[name=q]', params.search);
+      await Promise.all([page.waitForLoadState('load'), page.click('form.filters button')]);
+      await Promise.all([page.waitForLoadState('load'), page.click('text=为此人登记')]);
+      await page.selectOption('select[name=source]', 'hotline_12345');
+      await page.fill('input[name=summary]', summary);
+      await page.check(`input[name=kind][value=${kind}]`);
+      if (kind === 'job') {
+        await page.selectOption('select[name=item]', params.item);
+        await page.selectOption('select[name=mode]', params.mode);
+      }
+      await Promise.all([page.waitForLoadState('load'), page.click('form.intake button')]);
+      assert.match(await page.locator('[role=alert]').first().textContent(), /已登记/);
+    };
+    await register('ledger', params.need);
+    await register('job', params.jobNeed);
+    const list = await page.textContent('main');
+    assert.ok(list.includes(params.need) && list.includes(params.jobNeed), 'both intakes are listed');
+    await screenshot(page, 'console-intake');
+  },
+
+  async intakeFollowed({ page }) {
+    await signIn(page, params.user, params.password);
+    await page.goto(`${url}/console/intake`);
+    const row = page.locator('tr', { hasText: params.jobNeed });
+    const text = await row.textContent();
+    assert.match(text, /已销号/);
+    assert.match(text, /好评/);
+    await screenshot(page, 'console-intake-followed');
+  },
+
   async badSignIn({ page }) {
     await page.goto(`${url}/console/login`);
     await page.fill('input[name=user]', params.user);

@@ -312,3 +312,61 @@ fn case_filters_find_what_they_name() {
     );
     assert_eq!(find(CaseFilter::default(), &[]).1, 0);
 }
+
+/// Needs from the 12345 hotline registered in the console, one on the ledger and one as a job,
+/// are today's work on the agent's phone; the agent does the job to the end (销号, rated) and
+/// the console's intake list follows it there.
+#[test]
+fn an_intake_reaches_the_agent_and_is_followed_to_its_end() {
+    let (t, staff, a, hh) = desk();
+    let member = a.household(&hh).unwrap().members[0].clone();
+    let (need, job_need) = ("申请轮椅（热线反映）", "老人行动不便，需上门养老认证");
+    browser(
+        &t,
+        "intake",
+        with(
+            sign_in(&staff),
+            json!({ "search": member.name, "need": need, "jobNeed": job_need,
+                    "item": "pension-certification", "mode": "at_home" }),
+        ),
+    );
+    t.sync(&a).unwrap();
+    let today = doorstep_core::time::local_date(now()) + chrono::Days::new(30);
+    let work = a.today_work(today, Some(VILLAGE), 500).unwrap();
+    assert!(work.iter().any(|w| w.household_id == hh && w.title == need));
+    let job = a
+        .household(&hh)
+        .unwrap()
+        .jobs
+        .into_iter()
+        .find(|j| j.job.note.contains(job_need))
+        .expect("the job is on the phone");
+    assert!(job.job.note.starts_with("【12345热线】"));
+    assert_eq!(job.job.events[0].actor.role, Role::TownStaff);
+    assert!(work.iter().any(|w| w.id == job.job.id));
+    for step in [
+        JobStep::Accept {
+            missing_materials: vec![],
+            supplement_deadline: None,
+        },
+        JobStep::Complete {
+            result: "已上门完成认证".into(),
+        },
+        JobStep::Deliver {
+            signed_by: "本人".into(),
+        },
+        JobStep::Rate {
+            rating: doorstep_core::Rating::Good,
+            comment: "满意".into(),
+        },
+        JobStep::Close,
+    ] {
+        a.take_step(&job.job.id, step, None).unwrap();
+    }
+    t.sync(&a).unwrap();
+    browser(
+        &t,
+        "intakeFollowed",
+        with(sign_in(&staff), json!({ "jobNeed": job_need })),
+    );
+}

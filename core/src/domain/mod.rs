@@ -4,6 +4,7 @@ pub(crate) mod codes;
 
 pub mod catalogue;
 pub mod household;
+pub mod intake;
 pub mod job;
 pub mod ledger;
 pub mod progress;

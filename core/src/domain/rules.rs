@@ -11,14 +11,19 @@ const TOWN: &[Role] = &[Role::TownStaff];
 const DISTRICT: &[Role] = &[Role::District];
 const HUB: &[Role] = &[Role::TownStaff, Role::District];
 const CANCELLERS: &[Role] = &[Role::Agent, Role::VillageHead, Role::TownStaff];
+const INFORMERS: &[Role] = &[Role::Agent, Role::VillageHead, Role::TownStaff];
 
 /// The roles that may take `step` on an item finished at `tier`, and the rule in words.
 pub fn allowed_roles(step: JobStepKind, tier: ItemTier) -> (&'static [Role], &'static str) {
     use JobStepKind as S;
     match step {
-        S::Inform | S::Accept | S::Supplement | S::SignOutParcel => (
+        S::Inform => (
+            INFORMERS,
+            "告知由代办员或轮值村长办理；热线、信箱和来电反映的诉求由镇便民服务中心登记",
+        ),
+        S::Accept | S::Supplement | S::SignOutParcel => (
             VILLAGE,
-            "告知、受理、补齐材料和领取政务包裹由代办员或轮值村长办理",
+            "受理、补齐材料和领取政务包裹由代办员或轮值村长办理",
         ),
         S::HandUp => (
             VILLAGE,
@@ -96,6 +101,11 @@ mod tests {
             assert!(authorize(Role::Agent, step, ItemTier::Town).is_err());
         }
         assert!(authorize(Role::TownStaff, JobStepKind::Deliver, ItemTier::Town).is_err());
+        // Needs from the hotline, the mailbox and calls are registered (informed) at the hub,
+        // and accepted in the village.
+        assert!(authorize(Role::TownStaff, JobStepKind::Inform, ItemTier::Village).is_ok());
+        assert!(authorize(Role::TownStaff, JobStepKind::Accept, ItemTier::Village).is_err());
+        assert!(authorize(Role::District, JobStepKind::Inform, ItemTier::Town).is_err());
         assert!(authorize(Role::District, JobStepKind::Cancel, ItemTier::Town).is_err());
     }
 

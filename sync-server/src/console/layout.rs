@@ -41,6 +41,8 @@ pub enum Nav {
     Cases,
     /// Conflicts.
     Reconcile,
+    /// Needs registered at the hub.
+    Intake,
     /// No navigation (signed out).
     None,
 }
@@ -49,6 +51,7 @@ const NAV: &[(Nav, &str, &str)] = &[
     (Nav::Today, "/console", "今日"),
     (Nav::Cases, "/console/cases", "办件"),
     (Nav::Reconcile, "/console/reconcile", "对账"),
+    (Nav::Intake, "/console/intake", "诉求登记"),
 ];
 
 /// What the frame of a page needs.

@@ -6,6 +6,7 @@
 
 mod case;
 mod cases;
+mod intake;
 mod layout;
 mod reconcile;
 mod session;
@@ -40,6 +41,7 @@ pub fn routes() -> Router<AppState> {
             "/console/reconcile",
             get(reconcile::page).post(reconcile::choose),
         )
+        .route("/console/intake", get(intake::page).post(intake::register))
 }
 
 /// Runs a page's reads off the async threads and writes the read to the audit log (`household`

@@ -5,7 +5,7 @@
 use chrono::NaiveDate;
 use doorstep_core::{JobState, SpecialTag};
 
-use super::sql::{Cols, Conn, Param, placeholders, texts};
+use super::sql::{Bound, Cols, Conn, Where, like_escaped, placeholders, texts};
 use super::{Storage, StorageError};
 
 /// Cases per page.
@@ -118,74 +118,17 @@ pub fn mask_id_number(id: &str) -> String {
     format!("{head}{}{tail}", "*".repeat(chars.len() - 7))
 }
 
-/// A value bound to a statement, owned while the statement is built.
-enum Bound {
-    Text(String),
-    Int(i64),
-}
-
-/// A WHERE clause built from parts whose `?` marks are numbered in order.
-#[derive(Default)]
-struct Where {
-    clauses: Vec<String>,
-    values: Vec<Bound>,
-}
-
-impl Where {
-    fn and(&mut self, clause: &str, values: Vec<Bound>) {
-        let mut numbered = String::new();
-        let mut next = self.values.len();
-        for (i, part) in clause.split('?').enumerate() {
-            if i > 0 {
-                next += 1;
-                numbered.push_str(&format!("${next}"));
-            }
-            numbered.push_str(part);
-        }
-        self.clauses.push(numbered);
-        self.values.extend(values);
-    }
-
-    fn within(villages: &[String]) -> Where {
-        let mut w = Where::default();
-        if villages.is_empty() {
-            // No villages: nothing (PostgreSQL refuses an empty `IN ()`).
-            w.and("1 = 0", Vec::new());
-            return w;
-        }
-        let marks = vec!["?"; villages.len()].join(", ");
-        w.and(
-            &format!("j.village_id IN ({marks})"),
-            villages.iter().cloned().map(Bound::Text).collect(),
-        );
-        w
-    }
-
-    /// Jobs past their promised date and still waiting for their result (the core's rule).
-    fn overdue(&mut self, today: NaiveDate) {
-        let states = JobState::AWAITING_RESULT;
-        let marks = vec!["?"; states.len()].join(", ");
-        let mut values = vec![Bound::Text(today.to_string())];
-        values.extend(states.iter().map(|s| Bound::Text(s.code().to_string())));
-        self.and(
-            &format!("j.promised_due < ? AND j.state IN ({marks})"),
-            values,
-        );
-    }
-
-    fn sql(&self) -> String {
-        self.clauses.join(" AND ")
-    }
-
-    fn params(&self) -> Vec<Param<'_>> {
-        self.values
-            .iter()
-            .map(|v| match v {
-                Bound::Text(t) => Param::Text(t),
-                Bound::Int(i) => Param::Int(*i),
-            })
-            .collect()
-    }
+/// Narrows `filters` to jobs past their promised date and still waiting for their result
+/// (the core's rule).
+fn overdue(filters: &mut Where, today: NaiveDate) {
+    let states = JobState::AWAITING_RESULT;
+    let marks = vec!["?"; states.len()].join(", ");
+    let mut values = vec![Bound::Text(today.to_string())];
+    values.extend(states.iter().map(|s| Bound::Text(s.code().to_string())));
+    filters.and(
+        &format!("j.promised_due < ? AND j.state IN ({marks})"),
+        values,
+    );
 }
 
 impl Storage {
@@ -198,7 +141,7 @@ impl Storage {
         page: usize,
         today: NaiveDate,
     ) -> Result<(Vec<CaseLine>, i64), StorageError> {
-        let mut filters = Where::within(villages);
+        let mut filters = Where::within("j.village_id", villages);
         let text = |s: &str| Bound::Text(s.to_string());
         if let Some(village) = &filter.village {
             filters.and("j.village_id = ?", vec![text(village)]);
@@ -221,10 +164,7 @@ impl Storage {
             .map(str::trim)
             .filter(|s| !s.is_empty())
         {
-            let escaped = search
-                .replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_");
+            let escaped = like_escaped(search);
             filters.and(
                 "(m.name LIKE ? ESCAPE '\\' OR m.id_number LIKE ? ESCAPE '\\' \
                   OR m.phone LIKE ? ESCAPE '\\')",
@@ -236,7 +176,7 @@ impl Storage {
             );
         }
         if filter.overdue {
-            filters.overdue(today);
+            overdue(&mut filters, today);
         }
         let params = filters.params();
         let from = format!(
@@ -288,9 +228,9 @@ impl Storage {
         villages: &[String],
         today: NaiveDate,
     ) -> Result<TodayCounts, StorageError> {
-        let open = Where::within(villages);
-        let mut overdue = Where::within(villages);
-        overdue.overdue(today);
+        let open = Where::within("j.village_id", villages);
+        let mut overdue_jobs = Where::within("j.village_id", villages);
+        overdue(&mut overdue_jobs, today);
         self.read(|conn| {
             let rows = conn.query(
                 &format!(
@@ -309,8 +249,8 @@ impl Storage {
                 })
                 .collect::<Result<Vec<_>, StorageError>>()?;
             let overdue = conn.query_int(
-                &format!("SELECT count(*) FROM jobs j WHERE {}", overdue.sql()),
-                &overdue.params(),
+                &format!("SELECT count(*) FROM jobs j WHERE {}", overdue_jobs.sql()),
+                &overdue_jobs.params(),
             )?;
             let conflicted_households = conflicted(conn, villages)?.len() as i64;
             Ok(TodayCounts {
@@ -373,12 +313,12 @@ mod tests {
 
     #[test]
     fn clause_marks_are_numbered_after_the_values_before_them() {
-        let mut filters = Where::within(&["v1".to_string(), "v2".to_string()]);
+        let mut filters = Where::within("j.village_id", &["v1".to_string(), "v2".to_string()]);
         filters.and("j.item_code = ?", vec![Bound::Text("x".into())]);
-        filters.overdue(NaiveDate::from_ymd_opt(2026, 1, 2).unwrap());
+        overdue(&mut filters, NaiveDate::from_ymd_opt(2026, 1, 2).unwrap());
         let sql = filters.sql();
         assert!(sql.starts_with("j.village_id IN ($1, $2) AND j.item_code = $3 AND j.promised_due < $4 AND j.state IN ($5"), "{sql}");
         assert_eq!(filters.params().len(), 4 + JobState::AWAITING_RESULT.len());
-        assert_eq!(Where::within(&[]).sql(), "1 = 0");
+        assert_eq!(Where::within("j.village_id", &[]).sql(), "1 = 0");
     }
 }

@@ -92,14 +92,21 @@ const MIGRATIONS: &[Migration] = &[
         FOR EACH STATEMENT EXECUTE FUNCTION audit_append_only();",
     },
     Migration {
-        // The hub console: staff passwords (argon2id) and sessions (token hashes).
+        // The hub console: staff passwords (argon2id), sessions (token hashes), and the needs
+        // registered at the hub (intakes), followed to their end.
         common: "
     CREATE TABLE staff_passwords (
         user_id TEXT PRIMARY KEY REFERENCES users(id), hash TEXT NOT NULL, set_at {int} NOT NULL);
     CREATE TABLE console_sessions (
         token_hash {blob} PRIMARY KEY, user_id TEXT NOT NULL REFERENCES users(id),
         csrf TEXT NOT NULL, expires_at {int} NOT NULL);
-    CREATE INDEX console_sessions_user ON console_sessions (user_id);",
+    CREATE INDEX console_sessions_user ON console_sessions (user_id);
+    CREATE TABLE intakes (
+        id TEXT PRIMARY KEY, household_id TEXT NOT NULL, village_id TEXT NOT NULL,
+        member_id TEXT NOT NULL, kind TEXT NOT NULL, entity_id TEXT NOT NULL,
+        source TEXT NOT NULL, summary TEXT NOT NULL, registered_by TEXT NOT NULL,
+        registered_at {int} NOT NULL);
+    CREATE INDEX intakes_village ON intakes (village_id, registered_at);",
         sqlite: "",
         postgres: "",
     },

@@ -10,6 +10,7 @@
 pub mod accounts;
 pub mod cases;
 pub mod documents;
+pub mod intakes;
 pub mod journal;
 mod migrations;
 mod pg;
@@ -24,6 +25,7 @@ use thiserror::Error;
 
 pub use accounts::{AccountError, Scope, Session, random_token};
 pub use cases::{CASES_PER_PAGE, CaseFilter, CaseLine, CaseOrder, TodayCounts, mask_id_number};
+pub use intakes::{IntakeKind, IntakeLine, MemberHit, NewIntake};
 pub use migrations::SCHEMA_VERSION;
 pub use sql::{Cols, Conn, Dialect, Param, Row, Value, placeholders, texts};
 pub use staff::{ConsoleSession, SESSION_HOURS};

@@ -246,6 +246,77 @@ pub fn insert_rows(table: &str, columns: &[&str], rows: usize) -> String {
 /// parameter limits).
 pub const ROWS_PER_INSERT: usize = 64;
 
+/// `text` with `%`, `_` and `\` escaped for a LIKE pattern with `ESCAPE '\'`.
+pub fn like_escaped(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
+
+/// A value bound to a statement, owned while the statement is built.
+pub enum Bound {
+    /// Text.
+    Text(String),
+    /// An integer.
+    Int(i64),
+}
+
+/// A WHERE clause built from parts whose `?` marks are numbered in order.
+#[derive(Default)]
+pub struct Where {
+    clauses: Vec<String>,
+    values: Vec<Bound>,
+}
+
+impl Where {
+    /// Adds a clause; its `?` marks take `values` in order.
+    pub fn and(&mut self, clause: &str, values: Vec<Bound>) {
+        let mut numbered = String::new();
+        let mut next = self.values.len();
+        for (i, part) in clause.split('?').enumerate() {
+            if i > 0 {
+                next += 1;
+                numbered.push_str(&format!("${next}"));
+            }
+            numbered.push_str(part);
+        }
+        self.clauses.push(numbered);
+        self.values.extend(values);
+    }
+
+    /// Rows whose `column` is one of `villages` (none when there are none).
+    pub fn within(column: &str, villages: &[String]) -> Where {
+        let mut w = Where::default();
+        if villages.is_empty() {
+            // PostgreSQL refuses an empty `IN ()`.
+            w.and("1 = 0", Vec::new());
+            return w;
+        }
+        let marks = vec!["?"; villages.len()].join(", ");
+        w.and(
+            &format!("{column} IN ({marks})"),
+            villages.iter().cloned().map(Bound::Text).collect(),
+        );
+        w
+    }
+
+    /// The clauses joined with AND.
+    pub fn sql(&self) -> String {
+        self.clauses.join(" AND ")
+    }
+
+    /// The statement's parameters.
+    pub fn params(&self) -> Vec<Param<'_>> {
+        self.values
+            .iter()
+            .map(|v| match v {
+                Bound::Text(t) => Param::Text(t),
+                Bound::Int(i) => Param::Int(*i),
+            })
+            .collect()
+    }
+}
+
 /// Parameters for a list of texts.
 pub fn texts(items: &[String]) -> Vec<Param<'_>> {
     items.iter().map(Param::from).collect()
