@@ -64,6 +64,7 @@ const phases = {
       ]);
       return tab.locator('[role=alert]').first().textContent();
     };
+    assert.match(await page.textContent('main'), /填写时间（手机上）：2026-11-20/);
     assert.match(await choose(page), /已选定/);
     await screenshot(page, 'console-reconcile-chosen');
     const refused = await choose(stale).catch((e) => String(e));
@@ -79,6 +80,14 @@ const phases = {
     await takeStep(page, '批准');
     await takeStep(page, '办结', params.result);
     assert.match(await page.textContent('table'), /已办结/);
+    // Every step shows when the server received it, next to the phone's own time.
+    const history = page.locator('h2:text-is("办理经过") + table tr');
+    const rows = await history.count();
+    assert.ok(rows >= 7, `the whole history is shown (${rows - 1} steps)`);
+    for (let n = 1; n < rows; n++) {
+      const received = await history.nth(n).locator('td').last().textContent();
+      assert.match(received, /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$/, `step ${n} has its received time`);
+    }
     await screenshot(page, 'console-case-completed');
   },
 

@@ -5,6 +5,7 @@
 mod conflicts;
 mod fields;
 mod jobs;
+mod origins;
 mod read;
 mod receive;
 mod tree;
@@ -14,6 +15,7 @@ use automerge::{ActorId, AutoCommit, Change, ChangeHash, ObjId, ObjType, ROOT, R
 use chrono::{DateTime, NaiveDate, Utc};
 
 pub use conflicts::{ConflictValue, EntityKind, FieldConflict};
+pub use origins::Origin;
 pub use read::{DeviceAuthor, HouseholdData};
 pub use receive::{ApplyOutcome, Incoming, group_by_household};
 

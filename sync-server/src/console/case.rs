@@ -17,7 +17,7 @@ use doorstep_core::{
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::layout::{self, Nav, Page, csrf_field, item_name, tag_labels};
+use super::layout::{self, Nav, Page, csrf_field, item_name, tag_labels, time};
 use super::read_page;
 use super::session::Staff;
 use crate::households;
@@ -42,6 +42,8 @@ struct Case {
     data: HouseholdData,
     job: JobDetails,
     heads: String,
+    /// When the server received each event, in list order.
+    received: Vec<Option<DateTime<Utc>>>,
 }
 
 /// Loads a household the staff member may see, or says it is not found (the same for one
@@ -63,10 +65,17 @@ fn load_case(
     let Some(job) = data.jobs.iter().find(|j| j.job.id == job_id).cloned() else {
         return Ok(None);
     };
+    let origins: Vec<(String, u64)> = doc
+        .event_origins(job_id)?
+        .into_iter()
+        .map(|o| o.map_or((String::new(), 0), |o| (o.actor, o.seq)))
+        .collect();
+    let received = storage.received_times(household_id, &origins)?;
     Ok(Some(Case {
         heads: doc.heads_text(),
         data,
         job,
+        received,
     }))
 }
 
@@ -139,7 +148,7 @@ async fn show(
         (job_summary(&case.job, item))
         (actions(&staff.session, &case, item))
         h2 { "办理经过" }
-        (history(&case.job))
+        (history(&case.job, &case.received))
         h2 { "材料" }
         (materials(&case.job, item))
         (household(&case.data))
@@ -153,12 +162,6 @@ fn member_name<'a>(data: &'a HouseholdData, member_id: &str) -> &'a str {
         .iter()
         .find(|m| m.id == member_id)
         .map_or("（成员已不存在）", |m| m.name.as_str())
-}
-
-fn time(at: DateTime<Utc>) -> String {
-    at.with_timezone(&doorstep_core::time::shanghai())
-        .format("%Y-%m-%d %H:%M")
-        .to_string()
 }
 
 fn job_summary(job: &JobDetails, item: &ServiceItem) -> Markup {
@@ -212,17 +215,18 @@ fn step_detail(step: &JobStep) -> String {
     }
 }
 
-fn history(job: &JobDetails) -> Markup {
+fn history(job: &JobDetails, received: &[Option<DateTime<Utc>>]) -> Markup {
     html! {
         table {
-            tr { th { "步骤" } th { "内容" } th { "办理人" } th { "角色" } th { "手机时间" } }
-            @for e in &job.job.events {
+            tr { th { "步骤" } th { "内容" } th { "办理人" } th { "角色" } th { "手机上的时间" } th { "服务器收到" } }
+            @for (n, e) in job.job.events.iter().enumerate() {
                 tr class=[job.progress.conflicts.iter().any(|c| c.event_id == e.id).then_some("overdue")] {
                     td { (e.step.kind().label()) }
                     td { (step_detail(&e.step)) }
                     td { (e.actor.user_name) }
                     td { (e.actor.role.label()) }
                     td { (time(e.at)) }
+                    td { (received.get(n).copied().flatten().map(time).unwrap_or_default()) }
                 }
             }
         }

@@ -15,7 +15,7 @@ use doorstep_core::{
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::layout::{self, Names, Nav, Page, csrf_field};
+use super::layout::{self, Names, Nav, Page, csrf_field, time};
 use super::read_page;
 use super::session::Staff;
 use crate::households;
@@ -130,7 +130,7 @@ fn intake_list(intakes: &[IntakeLine], names: &Names) -> Markup {
                 tr { th { "登记时间" } th { "来源" } th { "村" } th { "群众" } th { "诉求" } th { "去向" } th { "进展" } th { "评价" } }
                 @for line in intakes {
                     tr {
-                        td { (line.registered_at.with_timezone(&doorstep_core::time::shanghai()).format("%Y-%m-%d %H:%M")) }
+                        td { (time(line.registered_at)) }
                         td { (IntakeSource::from_code(&line.source).map_or("", |s| s.label())) }
                         td { (names.region(&line.village_id)) }
                         td { (line.member_name) }

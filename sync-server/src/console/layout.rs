@@ -155,6 +155,13 @@ impl Names {
     }
 }
 
+/// An instant as people in the town read it (Beijing time, to the minute).
+pub fn time(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.with_timezone(&doorstep_core::time::shanghai())
+        .format("%Y-%m-%d %H:%M")
+        .to_string()
+}
+
 /// A catalogue item's name, or its code when unknown.
 pub fn item_name(code: &str) -> String {
     doorstep_core::domain::catalogue::item(code)

@@ -7,7 +7,9 @@
 use axum::extract::{Form, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use chrono::Utc;
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
 use doorstep_core::document::{EntityKind, FieldConflict};
 use doorstep_core::{CoreError, HouseholdData, HouseholdDoc};
 use maud::{Markup, html};
@@ -28,6 +30,8 @@ struct Conflicted {
     data: HouseholdData,
     fields: Vec<FieldConflict>,
     heads: String,
+    /// When each value was written (by its device's clock), by value id.
+    written: HashMap<String, DateTime<Utc>>,
 }
 
 /// The page's query string: what was just done.
@@ -67,10 +71,16 @@ async fn show(
             let mut doc = HouseholdDoc::load_trusted(&bytes, automerge::ActorId::random())?;
             let (data, fields) = doc.read_with_conflicts()?;
             if session.scope.contains(&data.household.village_id) {
+                let written = fields
+                    .iter()
+                    .flat_map(|f| &f.values)
+                    .filter_map(|v| Some((v.value_id.clone(), doc.value_origin(&v.value_id)?.at)))
+                    .collect();
                 households.push(Conflicted {
                     heads: doc.heads_text(),
                     data,
                     fields,
+                    written,
                 });
             }
         }
@@ -149,6 +159,7 @@ fn household(session: &ConsoleSession, h: &Conflicted, names: &Names) -> Markup 
                                     br;
                                     "填写人：" (v.author_name.as_deref().unwrap_or("未知"))
                                     @if let Some(role) = v.author_role { "（" (role.label()) "）" }
+                                    @if let Some(at) = h.written.get(&v.value_id) { br; "填写时间（手机上）：" (super::layout::time(*at)) }
                                     @if v.current { br; small { "目前显示的值" } }
                                 }
                             }

@@ -7,6 +7,8 @@
 
 use std::collections::HashMap;
 
+use chrono::{DateTime, Utc};
+use doorstep_core::document::decode_change;
 use doorstep_core::sync::protocol::TownCursor;
 
 use super::StorageError;
@@ -54,18 +56,38 @@ pub fn append(
         "village_id",
         "origin",
         "bytes",
+        "actor",
+        "change_seq",
+        "received_at",
     ];
     let first = head - count + 1;
+    let received = Utc::now().timestamp_millis();
+    // The stored changes were decoded and checked before; a header that does not decode
+    // leaves the columns empty.
+    let headers: Vec<(Option<String>, Option<i64>)> = entries
+        .iter()
+        .map(|entry| match decode_change(entry.bytes) {
+            Ok(change) => (
+                Some(change.actor_id().to_hex_string()),
+                Some(change.seq() as i64),
+            ),
+            Err(_) => (None, None),
+        })
+        .collect();
     for (b, batch) in entries.chunks(ROWS_PER_INSERT).enumerate() {
         let mut params: Vec<Param<'_>> = Vec::with_capacity(batch.len() * columns.len());
         for (n, entry) in batch.iter().enumerate() {
-            params.extend::<[Param<'_>; 6]>([
+            let (actor, change_seq) = &headers[b * ROWS_PER_INSERT + n];
+            params.extend::<[Param<'_>; 9]>([
                 town.into(),
                 (first + (b * ROWS_PER_INSERT + n) as i64).into(),
                 entry.household_id.into(),
                 entry.village_id.into(),
                 entry.origin.into(),
                 Param::Blob(entry.bytes),
+                actor.as_deref().into(),
+                change_seq.map_or(Param::Null, Param::Int),
+                received.into(),
             ]);
         }
         conn.execute(&insert_rows("journal", &columns, batch.len()), &params)?;
@@ -218,4 +240,33 @@ pub fn count_scope_after(
         total += count_after(conn, town, cursor_of(cursors, town), villages)?;
     }
     Ok(total)
+}
+
+impl super::Storage {
+    /// When the server received each of a household's changes named by actor (hex) and
+    /// number, if it has a record of it.
+    pub fn received_times(
+        &self,
+        household_id: &str,
+        changes: &[(String, u64)],
+    ) -> Result<Vec<Option<DateTime<Utc>>>, StorageError> {
+        self.read(|conn| {
+            changes
+                .iter()
+                .map(|(actor, seq)| {
+                    let row = conn.query_opt(
+                        "SELECT min(received_at) FROM journal
+                         WHERE household_id = $1 AND actor = $2 AND change_seq = $3",
+                        &[household_id.into(), actor.into(), (*seq as i64).into()],
+                    )?;
+                    Ok(row
+                        .and_then(|row| row.into_iter().next())
+                        .map(|v| v.opt_int())
+                        .transpose()?
+                        .flatten()
+                        .and_then(DateTime::from_timestamp_millis))
+                })
+                .collect()
+        })
+    }
 }

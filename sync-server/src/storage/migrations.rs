@@ -93,7 +93,8 @@ const MIGRATIONS: &[Migration] = &[
     },
     Migration {
         // The hub console: staff passwords (argon2id), sessions (token hashes), and the needs
-        // registered at the hub (intakes), followed to their end.
+        // registered at the hub (intakes), followed to their end; and when the server received
+        // each change (by its actor and number), shown next to the device's own time.
         common: "
     CREATE TABLE staff_passwords (
         user_id TEXT PRIMARY KEY REFERENCES users(id), hash TEXT NOT NULL, set_at {int} NOT NULL);
@@ -106,7 +107,11 @@ const MIGRATIONS: &[Migration] = &[
         member_id TEXT NOT NULL, kind TEXT NOT NULL, entity_id TEXT NOT NULL,
         source TEXT NOT NULL, summary TEXT NOT NULL, registered_by TEXT NOT NULL,
         registered_at {int} NOT NULL);
-    CREATE INDEX intakes_village ON intakes (village_id, registered_at);",
+    CREATE INDEX intakes_village ON intakes (village_id, registered_at);
+    ALTER TABLE journal ADD COLUMN actor TEXT;
+    ALTER TABLE journal ADD COLUMN change_seq {int};
+    ALTER TABLE journal ADD COLUMN received_at {int};
+    CREATE INDEX journal_change ON journal (household_id, actor, change_seq);",
         sqlite: "",
         postgres: "",
     },
