@@ -161,6 +161,23 @@ const phases = {
     await screenshot(page, 'console-intake-followed');
   },
 
+  async voidStep({ page }) {
+    await signIn(page, params.user, params.password);
+    await page.goto(casePath(params.household, params.job));
+    assert.match(await page.textContent('.notice'), /相互矛盾/);
+    const form = page.locator('form.step', { has: page.locator('legend', { hasText: '协调处理冲突' }) });
+    await form.locator('label', { hasText: params.void }).locator('input[type=radio]').check();
+    await form.locator('input[name=text]').fill(params.note);
+    await Promise.all([page.waitForLoadState('load'), form.locator('button[type=submit]').click()]);
+    assert.match(await page.locator('[role=alert]').first().textContent(), /已协调处理冲突/);
+    assert.equal(await page.locator('.notice').count(), 0, 'no contradiction is left');
+    await screenshot(page, 'console-case-reconciled');
+    // Signing out ends the session: the console asks to sign in again.
+    await Promise.all([page.waitForURL(`${url}/console/login`), page.click('header button[type=submit]')]);
+    await page.goto(`${url}/console`);
+    assert.equal(new URL(page.url()).pathname, '/console/login');
+  },
+
   async badSignIn({ page }) {
     await page.goto(`${url}/console/login`);
     await page.fill('input[name=user]', params.user);

@@ -370,3 +370,78 @@ fn an_intake_reaches_the_agent_and_is_followed_to_its_end() {
         with(sign_in(&staff), json!({ "jobNeed": job_need })),
     );
 }
+
+/// The agent completes a job while the village head cancels it on another phone: the job's
+/// steps contradict. Hub staff void the cancellation on the case page (history kept); both
+/// phones then see the job completed with no conflict. Every page read was audited, and
+/// signing out ends the session.
+#[test]
+fn contradicting_steps_are_settled_on_the_case_page() {
+    let (t, staff, a, hh) = desk();
+    let head = t.user(Role::VillageHead, VILLAGE);
+    let b = t.enrolled_phone("head.db", &head);
+    let member = a.household(&hh).unwrap().members[0].id.clone();
+    let job = a
+        .open_job(doorstep_core::NewJob {
+            member_id: member,
+            item_code: "pension-certification".into(),
+            mode: doorstep_core::ServiceMode::AtHome,
+            urgency: doorstep_core::Urgency::Amber,
+            note: String::new(),
+            visit_id: None,
+        })
+        .unwrap();
+    a.take_step(
+        &job,
+        JobStep::Accept {
+            missing_materials: vec![],
+            supplement_deadline: None,
+        },
+        None,
+    )
+    .unwrap();
+    t.sync(&a).unwrap();
+    t.sync(&b).unwrap();
+    a.take_step(
+        &job,
+        JobStep::Complete {
+            result: "认证完成".into(),
+        },
+        None,
+    )
+    .unwrap();
+    b.take_step(
+        &job,
+        JobStep::Cancel {
+            reason: "群众撤回".into(),
+        },
+        None,
+    )
+    .unwrap();
+    for p in [&a, &b, &a] {
+        t.sync(p).unwrap();
+    }
+    let conflicts = |p: &Store| p.job(&job).unwrap().progress.conflicts.len();
+    assert_eq!(conflicts(&a), 1, "the steps contradict");
+    browser(
+        &t,
+        "voidStep",
+        with(
+            sign_in(&staff),
+            json!({ "household": hh, "job": job, "void": "撤销", "note": "已办结，撤销作废" }),
+        ),
+    );
+    for p in [&a, &b] {
+        t.sync(p).unwrap();
+        assert_eq!(conflicts(p), 0);
+        assert_eq!(job_state(p, &hh, &job).0, JobState::Completed);
+    }
+    let reads = t
+        .accounts
+        .audit_log()
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.user_id == staff.id && e.action == "read")
+        .count();
+    assert!(reads >= 2, "page reads are audited: {reads}");
+}

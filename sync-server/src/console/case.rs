@@ -216,12 +216,22 @@ fn step_detail(step: &JobStep) -> String {
 }
 
 fn history(job: &JobDetails, received: &[Option<DateTime<Utc>>]) -> Markup {
+    let voided: Vec<&String> = job
+        .job
+        .events
+        .iter()
+        .filter_map(|e| match &e.step {
+            JobStep::Reconcile { void_event_ids, .. } => Some(void_event_ids),
+            _ => None,
+        })
+        .flatten()
+        .collect();
     html! {
         table {
             tr { th { "步骤" } th { "内容" } th { "办理人" } th { "角色" } th { "手机上的时间" } th { "服务器收到" } }
             @for (n, e) in job.job.events.iter().enumerate() {
                 tr class=[job.progress.conflicts.iter().any(|c| c.event_id == e.id).then_some("overdue")] {
-                    td { (e.step.kind().label()) }
+                    td { (e.step.kind().label()) @if voided.contains(&&e.id) { "（已作废）" } }
                     td { (step_detail(&e.step)) }
                     td { (e.actor.user_name) }
                     td { (e.actor.role.label()) }
