@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use automerge::{ActorId, ChangeHash};
 use chrono::{DateTime, Utc};
 use doorstep_core::access::{Writer, check_write, out_of_scope};
-use doorstep_core::document::{Incoming, decode_change};
+use doorstep_core::document::{Incoming, WrittenChange, decode_change};
 use doorstep_core::sync::protocol::{
     self, Ack, AckStatus, DocChanges, MAX_HOUSEHOLD_BYTES, MAX_OPS_PER_CHANGE,
     MAX_WANTED_SNAPSHOTS, Position, ProtocolError, Snapshot, SyncRequest, SyncResponse,
@@ -234,7 +234,7 @@ fn by_household(push: &[DocChanges]) -> BTreeMap<&str, Result<Vec<Pushed>, Strin
 struct Journaled {
     household_id: String,
     village_id: String,
-    changes: Vec<Vec<u8>>,
+    changes: Vec<WrittenChange>,
 }
 
 /// A pushed household that the server now holds: what goes to the journal (nothing if it had
@@ -467,12 +467,12 @@ fn append_journal(
             .town_of(&household.village_id)
             .unwrap_or(&household.village_id);
         let entries = by_town.entry(town).or_default();
-        for bytes in &household.changes {
+        for change in &household.changes {
             entries.push(JournalEntry {
                 household_id: &household.household_id,
                 village_id: &household.village_id,
                 origin,
-                bytes,
+                change,
             });
         }
     }

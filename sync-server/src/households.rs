@@ -55,11 +55,11 @@ fn store(
     let town = town_of(conn, &village)?;
     let entries: Vec<JournalEntry<'_>> = changes
         .iter()
-        .map(|bytes| JournalEntry {
+        .map(|change| JournalEntry {
             household_id,
             village_id: &village,
             origin,
-            bytes,
+            change,
         })
         .collect();
     journal::append(conn, &town, &entries)

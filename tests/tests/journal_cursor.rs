@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use doorstep_core::document::WrittenChange;
 use doorstep_core::sync::protocol::TownCursor;
 use doorstep_sync_server::storage::Scope;
 use doorstep_sync_server::storage::journal::{self, JournalEntry};
@@ -33,7 +34,11 @@ fn concurrent_writers_and_readers_never_skip_an_entry() {
             let storage = Arc::clone(&storage);
             std::thread::spawn(move || {
                 for n in 0..WRITES_EACH {
-                    let bytes = format!("{w}/{n}").into_bytes();
+                    let change = WrittenChange {
+                        bytes: format!("{w}/{n}").into_bytes(),
+                        actor: format!("{w:02x}"),
+                        seq: n as u64 + 1,
+                    };
                     let village = if n % 2 == 0 { "v1" } else { "v2" };
                     storage
                         .write(|conn| {
@@ -41,7 +46,7 @@ fn concurrent_writers_and_readers_never_skip_an_entry() {
                                 household_id: "h",
                                 village_id: village,
                                 origin: "writer",
-                                bytes: &bytes,
+                                change: &change,
                             };
                             journal::append(conn, "town", &[entry])?;
                             // Hold the transaction open after taking a number.

@@ -79,20 +79,26 @@ fn a_phone_killed_mid_sync_resumes_and_nothing_is_lost_or_sent_twice() {
     }
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
     // Killed while downloading the village (several rounds of snapshots).
-    let mut kills = 0;
-    for _ in 0..20 {
-        let after = Duration::from_millis(rng.random_range(5..250));
-        if !sync_killed_after(&server_exe(), &server.url, &path, after) {
-            kills += 1;
+    // 20 syncs killed after a random time (up to `most_ms`), each followed by a check of the
+    // store; then a sync left to finish. Returns how many were killed before they finished.
+    let mut killed_syncs = |most_ms: u64| {
+        let mut kills = 0;
+        for _ in 0..20 {
+            let after = Duration::from_millis(rng.random_range(5..most_ms));
+            if !sync_killed_after(&server_exe(), &server.url, &path, after) {
+                kills += 1;
+            }
+            consistent(&path);
         }
-        consistent(&path);
-    }
-    assert!(sync_killed_after(
-        &server_exe(),
-        &server.url,
-        &path,
-        Duration::from_secs(60)
-    ));
+        assert!(sync_killed_after(
+            &server_exe(),
+            &server.url,
+            &path,
+            Duration::from_secs(60)
+        ));
+        kills
+    };
+    let mut kills = killed_syncs(250);
     // A day's edits, pushed while being killed.
     let edited = {
         let phone = consistent(&path);
@@ -105,19 +111,7 @@ fn a_phone_killed_mid_sync_resumes_and_nothing_is_lost_or_sent_twice() {
         }
         visits
     };
-    for _ in 0..20 {
-        let after = Duration::from_millis(rng.random_range(5..300));
-        if !sync_killed_after(&server_exe(), &server.url, &path, after) {
-            kills += 1;
-        }
-        consistent(&path);
-    }
-    assert!(sync_killed_after(
-        &server_exe(),
-        &server.url,
-        &path,
-        Duration::from_secs(60)
-    ));
+    kills += killed_syncs(300);
     assert!(kills >= 14, "the phone was killed mid-sync {kills} times");
 
     let phone = consistent(&path);

@@ -169,6 +169,20 @@ impl HouseholdDoc {
             .collect()
     }
 
+    /// The changes the document holds that `heads` lack, each with its writer and number
+    /// (read from the changes the document already holds, not decoded again).
+    pub fn written_since(&mut self, heads: &[ChangeHash]) -> Vec<WrittenChange> {
+        self.doc
+            .get_changes(heads)
+            .into_iter()
+            .map(|c| WrittenChange {
+                bytes: c.raw_bytes().to_vec(),
+                actor: c.actor_id().to_hex_string(),
+                seq: c.seq(),
+            })
+            .collect()
+    }
+
     /// Applies encoded changes received from elsewhere. Changes whose dependencies are not yet
     /// here wait inside the document until they arrive. Returns how many changes were new.
     /// Received changes go through [`HouseholdDoc::receive`]; on an error this document must
@@ -524,6 +538,18 @@ fn put_location(doc: &mut AutoCommit, obj: &ObjId, location: Option<Location>) -
         doc.put(obj, "lon", loc.longitude)?;
     }
     Ok(())
+}
+
+/// A change the document holds, with its writer (automerge actor, hex) and its number among
+/// that writer's changes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WrittenChange {
+    /// The encoded change.
+    pub bytes: Vec<u8>,
+    /// The writer's actor.
+    pub actor: String,
+    /// Its number among the writer's changes (from 1).
+    pub seq: u64,
 }
 
 /// Decodes one encoded change received from elsewhere.

@@ -8,6 +8,7 @@ use std::num::NonZeroUsize;
 use std::sync::Mutex;
 
 use automerge::{ActorId, ChangeHash};
+use doorstep_core::document::WrittenChange;
 use doorstep_core::projection::{TABLES, TableRows, rows};
 use doorstep_core::{HouseholdData, HouseholdDoc};
 use lru::LruCache;
@@ -64,8 +65,8 @@ impl StoredHousehold {
     }
 
     /// The changes made to the document since it was loaded.
-    pub fn new_changes(&mut self) -> Vec<Vec<u8>> {
-        self.doc.changes_since(&self.persisted_heads)
+    pub fn new_changes(&mut self) -> Vec<WrittenChange> {
+        self.doc.written_since(&self.persisted_heads)
     }
 }
 

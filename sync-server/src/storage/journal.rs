@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use doorstep_core::document::decode_change;
+use doorstep_core::document::WrittenChange;
 use doorstep_core::sync::protocol::TownCursor;
 
 use super::StorageError;
@@ -26,8 +26,8 @@ pub struct JournalEntry<'a> {
     pub village_id: &'a str,
     /// Where it came from: the pushing device, or the console user's actor.
     pub origin: &'a str,
-    /// The encoded automerge change.
-    pub bytes: &'a [u8],
+    /// The change, with its writer and number.
+    pub change: &'a WrittenChange,
 }
 
 /// The newest entry number of each town named (0 for a town with none).
@@ -62,31 +62,18 @@ pub fn append(
     ];
     let first = head - count + 1;
     let received = Utc::now().timestamp_millis();
-    // The stored changes were decoded and checked before; a header that does not decode
-    // leaves the columns empty.
-    let headers: Vec<(Option<String>, Option<i64>)> = entries
-        .iter()
-        .map(|entry| match decode_change(entry.bytes) {
-            Ok(change) => (
-                Some(change.actor_id().to_hex_string()),
-                Some(change.seq() as i64),
-            ),
-            Err(_) => (None, None),
-        })
-        .collect();
     for (b, batch) in entries.chunks(ROWS_PER_INSERT).enumerate() {
         let mut params: Vec<Param<'_>> = Vec::with_capacity(batch.len() * columns.len());
         for (n, entry) in batch.iter().enumerate() {
-            let (actor, change_seq) = &headers[b * ROWS_PER_INSERT + n];
             params.extend::<[Param<'_>; 9]>([
                 town.into(),
                 (first + (b * ROWS_PER_INSERT + n) as i64).into(),
                 entry.household_id.into(),
                 entry.village_id.into(),
                 entry.origin.into(),
-                Param::Blob(entry.bytes),
-                actor.as_deref().into(),
-                change_seq.map_or(Param::Null, Param::Int),
+                Param::Blob(&entry.change.bytes),
+                entry.change.actor.as_str().into(),
+                (entry.change.seq as i64).into(),
                 received.into(),
             ]);
         }
