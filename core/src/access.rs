@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 use crate::document::HouseholdData;
 use crate::domain::catalogue;
 use crate::domain::job::JobDetails;
-use crate::domain::region::User;
+use crate::domain::region::{Role, User};
 use crate::domain::rules;
 use crate::domain::step::JobEvent;
 use crate::error::{CoreError, Result};
@@ -16,6 +16,35 @@ fn forbidden(reason: impl Into<String>) -> CoreError {
     CoreError::Forbidden {
         reason: reason.into(),
     }
+}
+
+/// Longest reason accepted for a full export.
+pub const EXPORT_REASON_MAX_CHARS: usize = 200;
+
+/// Checks a request to export identity and phone numbers in full (the default export masks
+/// them): only town and district staff who were granted the permission, each time with a
+/// reason (at most [`EXPORT_REASON_MAX_CHARS`] characters), which is returned trimmed for the
+/// audit log.
+pub fn check_full_export(user: &User, granted: bool, reason: &str) -> Result<String> {
+    if !matches!(user.role, Role::TownStaff | Role::District) {
+        return Err(forbidden(format!(
+            "{}不能导出完整身份证号和电话",
+            user.role.label()
+        )));
+    }
+    if !granted {
+        return Err(forbidden(
+            "未获得完整导出权限，请联系系统管理员开通；也可导出脱敏的台账",
+        ));
+    }
+    let reason = crate::validate::required(reason, "完整导出的理由")?;
+    if reason.chars().count() > EXPORT_REASON_MAX_CHARS {
+        return Err(CoreError::InvalidValue {
+            field: "完整导出的理由".into(),
+            reason: format!("不超过{EXPORT_REASON_MAX_CHARS}个字"),
+        });
+    }
+    Ok(reason)
 }
 
 /// Why a household outside the writer's villages is refused: the same whether it exists or
@@ -188,4 +217,32 @@ fn job_history_kept(
         rules::authorize(writer.user.role, event.step.kind(), item.tier)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user(role: Role) -> User {
+        User {
+            id: "u".into(),
+            name: "王芳".into(),
+            role,
+            region_ids: vec!["sanzhang".into()],
+        }
+    }
+
+    #[test]
+    fn a_full_export_needs_staff_a_grant_and_a_reason() {
+        let staff = user(Role::TownStaff);
+        assert_eq!(
+            check_full_export(&staff, true, "  区民政局核对名单 ").unwrap(),
+            "区民政局核对名单"
+        );
+        assert!(check_full_export(&staff, false, "核对").is_err());
+        assert!(check_full_export(&staff, true, "   ").is_err());
+        assert!(check_full_export(&staff, true, &"长".repeat(201)).is_err());
+        assert!(check_full_export(&user(Role::Agent), true, "核对").is_err());
+        assert!(check_full_export(&user(Role::District), true, "核对").is_ok());
+    }
 }

@@ -5,6 +5,7 @@
 //! - [`document`]: one automerge document per household, the truth that replicas merge.
 //! - [`store`]: the local SQLite store with query tables derived from the documents.
 //! - [`projection`]: the query tables' rows derived from a document, for phone and server.
+//! - [`figures`]: the figures the work is measured by, counted over those tables.
 //! - [`access`]: what a user may write, checked by the server on every pushed household.
 //! - [`sync`]: the sync client and the wire protocol shared with the server.
 //!
@@ -16,6 +17,7 @@ pub mod domain;
 pub mod error;
 #[cfg(feature = "uniffi")]
 pub mod ffi;
+pub mod figures;
 pub mod ids;
 pub mod projection;
 pub mod store;
@@ -42,8 +44,9 @@ pub use domain::region::{Region, RegionTier, Role, User};
 pub use domain::step::{Actor, JobEvent, JobStep, JobStepKind, Location, Rating};
 pub use domain::visit::{Visit, VisitOutcome, VisitRecord};
 pub use error::{CoreError, Result};
+pub use figures::{Figures, ItemCount, ModeCount};
 pub use store::{
-    Figures, HouseholdSyncState, IncomingChanges, ItemCount, JobSummary, KeyProvider,
-    RejectedHousehold, RosterEntry, SearchHit, Store, StoreOptions, SyncStatus, WorkItem, WorkKind,
+    HouseholdSyncState, IncomingChanges, JobSummary, KeyProvider, RejectedHousehold, RosterEntry,
+    SearchHit, Store, StoreOptions, SyncStatus, WorkItem, WorkKind,
 };
 pub use time::{Clock, FixedClock, SystemClock};

@@ -112,6 +112,7 @@ pub const LEDGER_LINES: Table = Table {
         "urgency",
         "next_due",
         "created_on",
+        "closed_on",
     ],
 };
 
@@ -224,6 +225,7 @@ pub fn rows(data: &HouseholdData, conflict_count: usize) -> Vec<TableRows> {
                 l.urgency.rank().into(),
                 date(l.next_due()),
                 l.created_on.to_string().into(),
+                date(l.closed_on()),
             ]
         })
         .collect();

@@ -101,15 +101,31 @@ pub fn required(input: &str, label: &str) -> Result<String> {
     }
 }
 
-/// Masks an identity number for listings: the first 6 and last 4 characters stay visible.
-pub fn mask_id_number(id: &str) -> String {
-    let chars: Vec<char> = id.chars().collect();
-    if chars.len() <= 10 {
+/// `text` with all but its first `head` and last `tail` characters starred (all of it when
+/// it is not longer than both).
+fn mask_middle(text: &str, head: usize, tail: usize) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    if chars.len() <= head + tail {
         return "*".repeat(chars.len());
     }
-    let head: String = chars[..6].iter().collect();
-    let tail: String = chars[chars.len() - 4..].iter().collect();
-    format!("{head}{}{tail}", "*".repeat(chars.len() - 10))
+    let kept = |part: &[char]| part.iter().collect::<String>();
+    format!(
+        "{}{}{}",
+        kept(&chars[..head]),
+        "*".repeat(chars.len() - head - tail),
+        kept(&chars[chars.len() - tail..])
+    )
+}
+
+/// Masks an identity number for listings and exports: the first 6 and last 4 characters stay
+/// visible.
+pub fn mask_id_number(id: &str) -> String {
+    mask_middle(id, 6, 4)
+}
+
+/// Masks a phone number for listings and exports: the first 3 and last 4 digits stay visible.
+pub fn mask_phone(phone: &str) -> String {
+    mask_middle(phone, 3, 4)
 }
 
 #[cfg(test)]
@@ -182,5 +198,7 @@ mod tests {
         );
         assert_eq!(mask_id_number("11010519491231002X"), "110105********002X");
         assert_eq!(mask_id_number("123"), "***");
+        assert_eq!(mask_phone("13800138000"), "138****8000");
+        assert_eq!(mask_phone("1234567"), "*******");
     }
 }

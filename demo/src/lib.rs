@@ -566,19 +566,43 @@ fn ledger_lines(
             default_urgency
         };
         let at = g.at(created);
+        // A need handled already is written open and closed (销号) on its due date.
+        let (written, closed_on) = match schedule {
+            Schedule::OneOff {
+                status: NeedStatus::Done,
+                due,
+            } => (
+                Schedule::OneOff {
+                    status: NeedStatus::Open,
+                    due,
+                },
+                due.map(|d| d.clamp(created, g.today)),
+            ),
+            other => (other, None),
+        };
         let ctx = as_user(doc, &cast.agent, at);
         doc.add_ledger_line(
             &id,
             &NewLedgerLine {
                 member_id: member_id.to_string(),
                 title,
-                schedule,
+                schedule: written,
                 urgency,
                 note: String::new(),
                 visit_id: None,
             },
             ctx,
         )?;
+        if let Some(day) = closed_on {
+            let at = day
+                .and_time(NaiveTime::from_hms_opt(16, 0, 0).expect("valid time"))
+                .and_local_timezone(shanghai())
+                .single()
+                .expect("fixed offset")
+                .with_timezone(&Utc);
+            let ctx = as_user(doc, &cast.agent, at);
+            doc.set_need_status(&id, NeedStatus::Done, ctx)?;
+        }
         if schedule.kind_code() != "one_off" && g.chance(0.7) {
             let done = g.today - Duration::days(g.rng.random_range(0..45));
             let at = g.at(done);

@@ -26,6 +26,7 @@ use tower::ServiceExt;
 use crate::exchange;
 use crate::limits::{
     BODY_READ_TIMEOUT, FailureLimiter, HEADER_READ_TIMEOUT, MAX_CONNECTIONS, MAX_EXCHANGES,
+    MAX_EXPORTS,
 };
 use crate::storage::{AccountError, Storage};
 
@@ -40,6 +41,8 @@ pub struct AppState {
     pub(crate) sign_in_failures: Arc<FailureLimiter>,
     /// Turns for sync exchanges (bounds the requests read and worked on at once).
     exchanges: Arc<Semaphore>,
+    /// Turns for exports running in the background (bounds their work at once).
+    pub(crate) exports: Arc<Semaphore>,
 }
 
 impl AppState {
@@ -58,6 +61,7 @@ impl AppState {
             enroll_failures: Arc::new(FailureLimiter::enrollments()),
             sign_in_failures: Arc::new(FailureLimiter::sign_ins()),
             exchanges: Arc::new(Semaphore::new(MAX_EXCHANGES)),
+            exports: Arc::new(Semaphore::new(MAX_EXPORTS)),
         }
     }
 }

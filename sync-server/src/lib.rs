@@ -6,6 +6,7 @@ pub mod cli;
 pub mod console;
 pub mod demo;
 pub mod exchange;
+pub mod export;
 pub mod households;
 pub mod http;
 pub mod limits;

@@ -17,6 +17,8 @@ pub const MAX_CONNECTIONS: usize = 1024;
 /// requests take: each is at most `MAX_BODY_BYTES` on the wire and `MAX_MESSAGE_BYTES`
 /// inflated).
 pub const MAX_EXCHANGES: usize = 16;
+/// Exports one server process makes at once (each reads every household of its villages).
+pub const MAX_EXPORTS: usize = 2;
 /// Failed enrollment attempts counted per client address, and in all, over this window.
 pub const ENROLL_WINDOW: Duration = Duration::from_secs(600);
 /// Failed enrollment attempts one client address may make in the window.

@@ -178,6 +178,90 @@ const phases = {
     assert.equal(new URL(page.url()).pathname, '/console/login');
   },
 
+  // Figures of the hand-counted district for March 2026: as town staff (their villages, the
+  // heat map, the trends, the definitions), then as district staff (towns side by side).
+  async figures({ page }) {
+    await signIn(page, params.townUser, params.password);
+    await page.click('header a:text-is("数据统计")');
+    await page.fill('input[name=from]', params.from);
+    await page.fill('input[name=to]', params.to);
+    await Promise.all([page.waitForLoadState('load'), page.click('form.filters button[type=submit]')]);
+    const row = (name) => page.locator('table.figures tr', { has: page.locator(`th:text-is("${name}")`) }).first();
+    const cells = async (name) => (await row(name).locator('td').allTextContents()).map((t) => t.trim());
+    const sanxing = await cells('三兴村');
+    assert.equal(sanxing[0], '66.7%（2/3）', 'response rate with its parts');
+    assert.equal(sanxing[1], '33.3%（1/3）', 'on-time rate');
+    assert.equal(sanxing[2], '66.7%（2/3）', 'satisfaction');
+    assert.equal(sanxing[3], '1 / 1 / 1');
+    assert.equal(sanxing[4], '160.7（3件）');
+    assert.deepEqual(sanxing.slice(5), ['4', '2', '2 / 1']);
+    assert.equal((await cells('合计'))[0], '75.0%（3/4）');
+    assert.equal(await page.locator('text=孝义村').count(), 0, 'no village of another town');
+    const heat = page.locator('svg.heatmap');
+    assert.equal(await heat.count(), 1);
+    const heatText = await heat.textContent();
+    assert.match(heatText, /三兴村 4/);
+    assert.match(heatText, /紧急 2 · 较急 2 · 常规 0/);
+    assert.match(heatText, /东王村 0/);
+    assert.equal(await page.locator('svg.trends').count(), 1);
+    assert.match(await page.locator('table.months').textContent(), /2026-03/);
+    assert.match(await page.textContent('dl.definitions'), /分母：时段内办结的办件数/);
+    await screenshot(page, 'console-figures-town');
+
+    await page.click('header button[type=submit]');
+    await signIn(page, params.districtUser, params.password);
+    await page.goto(`${url}/console/figures?from=${params.from}&to=${params.to}`);
+    assert.match(await page.textContent('main'), /各镇对比/);
+    assert.equal((await cells('三张镇'))[5], '5');
+    assert.equal((await cells('孝义镇'))[5], '1');
+    assert.match(await page.locator('svg.heatmap').textContent(), /孝义村 1/);
+    await screenshot(page, 'console-figures-district');
+    await page.goto(`${url}/console/figures?from=2026-04-01&to=2026-03-01`);
+    assert.match(await page.textContent('[role=alert]'), /开始日期晚于结束日期/);
+  },
+
+  // Exports as district staff: a masked workbook of everything and a CSV of 三兴村's members
+  // are made in the background, listed with their progress, and downloaded into
+  // params.downloads; without the permission no full export is offered.
+  async exports({ page }) {
+    await signIn(page, params.user, params.password);
+    await page.click('header a:text-is("导出")');
+    assert.equal(await page.locator('input[value=full]').count(), 0, 'full export not offered');
+    const exportAs = async (scope, format, file) => {
+      await page.selectOption('select[name=scope]', scope);
+      await page.selectOption('select[name=format]', format);
+      await Promise.all([page.waitForLoadState('load'), page.click('form.export button[type=submit]')]);
+      const link = page.locator('tr', { hasText: file.scope }).first().locator('a.download');
+      await link.waitFor({ timeout: 30000 });
+      const [download] = await Promise.all([page.waitForEvent('download'), link.click()]);
+      assert.match(download.suggestedFilename(), new RegExp(`\\.${file.extension}$`));
+      await download.saveAs(`${params.downloads}/${file.name}`);
+    };
+    await exportAs('all', 'xlsx', { scope: '全部（2 个镇）', extension: 'xlsx', name: 'masked.xlsx' });
+    await screenshot(page, 'console-exports');
+    await exportAs(params.village, 'csv-members', { scope: '三兴村', extension: 'csv', name: 'members.csv' });
+  },
+
+  // A full export once granted: refused without a reason, made with one.
+  async fullExport({ page }) {
+    await signIn(page, params.user, params.password);
+    await page.goto(`${url}/console/exports`);
+    await page.selectOption('select[name=scope]', params.village);
+    await page.check('input[value=full]');
+    await Promise.all([page.waitForLoadState('load'), page.click('form.export button[type=submit]')]);
+    assert.match(await page.textContent('[role=alert]'), /完整导出的理由/);
+    await page.goto(`${url}/console/exports`);
+    await page.selectOption('select[name=scope]', params.village);
+    await page.check('input[value=full]');
+    await page.fill('input[name=reason]', params.reason);
+    await Promise.all([page.waitForLoadState('load'), page.click('form.export button[type=submit]')]);
+    const row = page.locator('tr', { hasText: params.reason }).first();
+    await row.locator('a.download').waitFor({ timeout: 30000 });
+    await screenshot(page, 'console-exports-full');
+    const [download] = await Promise.all([page.waitForEvent('download'), row.locator('a.download').click()]);
+    await download.saveAs(`${params.downloads}/full.xlsx`);
+  },
+
   async badSignIn({ page }) {
     await page.goto(`${url}/console/login`);
     await page.fill('input[name=user]', params.user);

@@ -3,6 +3,7 @@
 
 pub mod faults;
 pub mod faulty_disk;
+pub mod hand_counted;
 mod proxy;
 mod raw;
 pub mod scenario;

@@ -12,12 +12,13 @@ use std::sync::Arc;
 
 use common::*;
 use doorstep_core::{JobState, JobStep, MemberPatch, Region, RegionTier, Role, Store, User};
+use doorstep_tests::hand_counted;
 use serde_json::json;
 
 const PASSWORD: &str = "hub-staff-password-1";
 
 /// Runs one phase of the browser test; fails the test when the phase fails.
-fn browser(t: &Town, phase: &str, params: serde_json::Value) {
+fn browser(url: &str, phase: &str, params: serde_json::Value) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     assert!(
         root.join("tests/browser/node_modules/playwright-core")
@@ -27,7 +28,7 @@ fn browser(t: &Town, phase: &str, params: serde_json::Value) {
     let output = Command::new("node")
         .arg("tests/browser/console.mjs")
         .current_dir(&root)
-        .env("DOORSTEP_CONSOLE_URL", &t.server.url)
+        .env("DOORSTEP_CONSOLE_URL", url)
         .env("DOORSTEP_PHASE", phase)
         .env("DOORSTEP_PARAMS", params.to_string())
         .output()
@@ -121,7 +122,7 @@ fn a_conflict_is_settled_in_the_console_and_reaches_the_phone() {
     };
     assert_eq!(on_phone(&a), 1);
     browser(
-        &t,
+        &t.server.url,
         "pages",
         with(
             sign_in(&staff),
@@ -129,7 +130,7 @@ fn a_conflict_is_settled_in_the_console_and_reaches_the_phone() {
         ),
     );
     browser(
-        &t,
+        &t.server.url,
         "reconcile",
         with(sign_in(&staff), json!({ "value": "13733334444" })),
     );
@@ -149,7 +150,7 @@ fn handed_up_jobs_are_approved_or_returned_and_the_phone_follows() {
     let (job, _) = handed_up_job(&t, &a, &hh);
     let (returned, _) = handed_up_job(&t, &a, &hh);
     browser(
-        &t,
+        &t.server.url,
         "handUp",
         with(
             sign_in(&staff),
@@ -157,7 +158,7 @@ fn handed_up_jobs_are_approved_or_returned_and_the_phone_follows() {
         ),
     );
     browser(
-        &t,
+        &t.server.url,
         "returnJob",
         with(
             sign_in(&staff),
@@ -191,8 +192,12 @@ fn forged_forms_and_other_towns_get_nothing() {
     let (t, staff, a, hh) = desk();
     let (job, _) = handed_up_job(&t, &a, &hh);
     let case = json!({ "household": hh, "job": job });
-    browser(&t, "forgedForm", with(sign_in(&staff), case.clone()));
-    browser(&t, "badSignIn", sign_in(&staff));
+    browser(
+        &t.server.url,
+        "forgedForm",
+        with(sign_in(&staff), case.clone()),
+    );
+    browser(&t.server.url, "badSignIn", sign_in(&staff));
     t.accounts
         .put_region(&Region {
             id: "lishu".into(),
@@ -211,7 +216,7 @@ fn forged_forms_and_other_towns_get_nothing() {
     t.accounts.set_password(&other.id, PASSWORD, now()).unwrap();
     let village_names: Vec<String> = t.town.villages().map(|v| v.name.clone()).collect();
     browser(
-        &t,
+        &t.server.url,
         "otherTown",
         with(
             with(sign_in(&other), case),
@@ -322,7 +327,7 @@ fn an_intake_reaches_the_agent_and_is_followed_to_its_end() {
     let member = a.household(&hh).unwrap().members[0].clone();
     let (need, job_need) = ("申请轮椅（热线反映）", "老人行动不便，需上门养老认证");
     browser(
-        &t,
+        &t.server.url,
         "intake",
         with(
             sign_in(&staff),
@@ -365,7 +370,7 @@ fn an_intake_reaches_the_agent_and_is_followed_to_its_end() {
     }
     t.sync(&a).unwrap();
     browser(
-        &t,
+        &t.server.url,
         "intakeFollowed",
         with(sign_in(&staff), json!({ "jobNeed": job_need })),
     );
@@ -424,7 +429,7 @@ fn contradicting_steps_are_settled_on_the_case_page() {
     let conflicts = |p: &Store| p.job(&job).unwrap().progress.conflicts.len();
     assert_eq!(conflicts(&a), 1, "the steps contradict");
     browser(
-        &t,
+        &t.server.url,
         "voidStep",
         with(
             sign_in(&staff),
@@ -444,4 +449,104 @@ fn contradicting_steps_are_settled_on_the_case_page() {
         .filter(|e| e.user_id == staff.id && e.action == "read")
         .count();
     assert!(reads >= 2, "page reads are audited: {reads}");
+}
+
+/// The hand-counted district on a server process, with console passwords for 三张镇's hub
+/// staff and the district's staff member.
+fn hand_counted_district() -> (
+    tempfile::TempDir,
+    Arc<doorstep_sync_server::storage::Storage>,
+    doorstep_tests::ServerProcess,
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let (data, state) = hand_counted::loaded(dir.path());
+    for user in ["town-staff-1", "district-1"] {
+        state.storage.set_password(user, PASSWORD, now()).unwrap();
+    }
+    let server = doorstep_tests::ServerProcess::start(&server_exe(), &data);
+    (dir, state.storage, server)
+}
+
+/// The figures page for March 2026 shows the hand-counted figures, the heat map and the
+/// trends, to town staff for their villages and to district staff town by town.
+#[test]
+fn the_figures_page_shows_the_hand_counted_figures() {
+    let (_dir, _storage, server) = hand_counted_district();
+    browser(
+        &server.url,
+        "figures",
+        json!({ "townUser": "town-staff-1", "districtUser": "district-1", "password": PASSWORD,
+                "from": "2026-03-01", "to": "2026-03-31" }),
+    );
+}
+
+/// Exports made and downloaded in the browser read back masked; a full export needs the
+/// permission and a reason, which the audit log keeps with every export and download.
+#[test]
+fn exports_download_masked_and_full_only_with_permission_and_reason() {
+    let (dir, storage, server) = hand_counted_district();
+    let downloads = dir.path().join("downloads");
+    std::fs::create_dir_all(&downloads).unwrap();
+    let params = json!({ "user": "district-1", "password": PASSWORD,
+                         "downloads": downloads, "village": hand_counted::V1 });
+    browser(&server.url, "exports", params.clone());
+    let masked = read_xlsx(&downloads.join("masked.xlsx"));
+    let members = &masked.iter().find(|(name, _)| name == "成员").unwrap().1;
+    assert_eq!(members.len(), 1 + 4, "every member of the district");
+    let zhang = members
+        .iter()
+        .find(|r| r[3] == calamine::Data::String("张桂兰".into()))
+        .unwrap();
+    assert_eq!(
+        zhang[4],
+        calamine::Data::String("610522********002X".into())
+    );
+    let csv = std::fs::read(downloads.join("members.csv")).unwrap();
+    assert_eq!(&csv[..3], b"\xEF\xBB\xBF");
+    let csv = String::from_utf8(csv).unwrap();
+    assert_eq!(csv.lines().count(), 1 + 2, "三兴村's two members");
+    assert!(csv.contains("610522********002X") && !csv.contains(hand_counted::ZHANG_ID));
+
+    storage.set_full_export("district-1", true).unwrap();
+    let reason = "区民政局核对高龄津贴名单";
+    browser(
+        &server.url,
+        "fullExport",
+        with(params, json!({ "reason": reason })),
+    );
+    let full = read_xlsx(&downloads.join("full.xlsx"));
+    let members = &full.iter().find(|(name, _)| name == "成员").unwrap().1;
+    assert!(
+        members
+            .iter()
+            .any(|r| r[4] == calamine::Data::String(hand_counted::ZHANG_ID.into()))
+    );
+
+    let audit = storage.audit_log().unwrap();
+    let of = |action: &str| -> Vec<String> {
+        audit
+            .iter()
+            .filter(|e| e.user_id == "district-1" && e.action == action)
+            .map(|e| e.detail.clone())
+            .collect()
+    };
+    let exports = of("export");
+    assert_eq!(exports.len(), 3, "{exports:?}");
+    assert!(exports.iter().filter(|d| d.starts_with("脱敏导出")).count() == 2);
+    assert!(
+        exports
+            .iter()
+            .any(|d| d.starts_with("完整导出") && d.ends_with(reason))
+    );
+    assert!(
+        of("refused").iter().any(|d| d.contains("完整导出被拒绝")),
+        "the missing reason"
+    );
+    assert_eq!(
+        of("read")
+            .iter()
+            .filter(|d| d.contains("下载导出文件"))
+            .count(),
+        3
+    );
 }

@@ -469,13 +469,15 @@ impl HouseholdDoc {
         })
     }
 
-    /// Sets the status of a one-off need.
+    /// Sets the status of a one-off need; setting it done records today as the day it was
+    /// closed (销号), any other status clears that day.
     pub fn set_need_status(
         &mut self,
         line_id: &str,
         status: NeedStatus,
         ctx: EditContext<'_>,
     ) -> Result<()> {
+        let today = ctx.today();
         self.change(ctx, |this| {
             let l = this.entity("ledger", line_id, "台账事项")?;
             if fields::live_str(&this.doc, &l, "kind")?.as_deref() != Some("one_off") {
@@ -485,7 +487,8 @@ impl HouseholdDoc {
                 });
             }
             this.doc.put(&l, "status", status.code())?;
-            Ok(())
+            let closed = (status == NeedStatus::Done).then_some(today);
+            put_opt_date(&mut this.doc, &l, "last_done", closed)
         })
     }
 

@@ -126,6 +126,12 @@ pub fn item(code: &str) -> Result<&'static ServiceItem> {
         })
 }
 
+/// The name of the item with `code`, or the code itself when the catalogue lacks it (a job
+/// written by a newer app).
+pub fn item_name(code: &str) -> String {
+    item(code).map_or_else(|_| code.to_string(), |i| i.name.clone())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -99,7 +99,8 @@ pub struct LedgerLine {
     pub urgency: Urgency,
     /// Free notes.
     pub note: String,
-    /// The last date the reminder was done (recurring lines).
+    /// The last date the reminder was done (recurring lines); for a one-off need, the date it
+    /// was closed (销号).
     pub last_done: Option<NaiveDate>,
     /// The date the line was written (device date).
     pub created_on: NaiveDate,
@@ -131,6 +132,17 @@ impl LedgerLine {
                 };
                 next_yearly(from, month, day)
             }
+        }
+    }
+
+    /// The date a one-off need was closed (销号: its status set to done), if it is.
+    pub fn closed_on(&self) -> Option<NaiveDate> {
+        match self.schedule {
+            Schedule::OneOff {
+                status: NeedStatus::Done,
+                ..
+            } => self.last_done,
+            _ => None,
         }
     }
 

@@ -139,6 +139,37 @@ pub enum JobStep {
 }
 
 impl JobStep {
+    /// What the step records, in words (empty for steps that record nothing more).
+    pub fn detail(&self) -> String {
+        match self {
+            JobStep::Inform { note } => note.clone(),
+            JobStep::Accept {
+                missing_materials,
+                supplement_deadline,
+            } if !missing_materials.is_empty() => format!(
+                "容缺受理，待补：{}（{} 前补齐）",
+                missing_materials.join("、"),
+                supplement_deadline
+                    .map(|d| d.to_string())
+                    .unwrap_or_default()
+            ),
+            JobStep::Supplement { materials } => format!("补齐：{}", materials.join("、")),
+            JobStep::HandUp { carrier } => format!("由 {carrier} 带件"),
+            JobStep::Return { reason }
+            | JobStep::Reject { reason }
+            | JobStep::Cancel { reason } => reason.clone(),
+            JobStep::Complete { result } => result.clone(),
+            JobStep::Deliver { signed_by } => format!("签收人：{signed_by}"),
+            JobStep::NobodyHome { reschedule_to } => format!("改期到 {reschedule_to}"),
+            JobStep::Rate { rating, comment } => format!("{}：{comment}", rating.label()),
+            JobStep::Reconcile {
+                void_event_ids,
+                note,
+            } => format!("作废 {} 个步骤：{note}", void_event_ids.len()),
+            _ => String::new(),
+        }
+    }
+
     /// The step's kind.
     pub fn kind(&self) -> JobStepKind {
         use JobStepKind as K;

@@ -19,7 +19,7 @@ use lru::LruCache;
 use rusqlite::{Connection, OptionalExtension};
 
 pub use changes::IncomingChanges;
-pub use queries::{Figures, ItemCount, JobSummary, RosterEntry, SearchHit, WorkItem, WorkKind};
+pub use queries::{JobSummary, RosterEntry, SearchHit, WorkItem, WorkKind};
 pub use sync_state::{
     HouseholdSyncState, IncomingSnapshot, PendingPush, PushOutcome, ReceivedRound,
     RejectedHousehold, RoundApplied, SET_ASIDE_AFTER, SyncStatus,

@@ -4,11 +4,12 @@ use chrono::NaiveDate;
 use rusqlite::{Row, params};
 
 use super::Store;
-use crate::domain::catalogue;
+use crate::domain::catalogue::item_name;
 use crate::domain::household::SpecialTag;
 use crate::domain::ledger::Urgency;
 use crate::domain::progress::JobState;
 use crate::error::Result;
+use crate::figures::{self, FigureRow, Figures, Period, Tally};
 use crate::validate::mask_id_number;
 
 /// What a line of today's work is.
@@ -117,50 +118,6 @@ pub struct JobSummary {
     pub promised_due: Option<NaiveDate>,
 }
 
-/// Jobs counted for one catalogue item.
-#[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
-pub struct ItemCount {
-    /// Item code.
-    pub item_code: String,
-    /// Item name.
-    pub item_name: String,
-    /// Jobs opened in the period.
-    pub jobs: i64,
-}
-
-/// A village's figures over a period (device dates, inclusive).
-#[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
-pub struct Figures {
-    /// Jobs opened in the period.
-    pub jobs_opened: i64,
-    /// Jobs for special-group members opened in the period.
-    pub special_needs: i64,
-    /// Of those, the ones accepted (responded to).
-    pub special_needs_responded: i64,
-    /// special_needs_responded / special_needs (`None` when there were none).
-    pub response_rate: Option<f64>,
-    /// Jobs completed in the period.
-    pub jobs_completed: i64,
-    /// Of those, completed within the promised time limit.
-    pub completed_on_time: i64,
-    /// completed_on_time / jobs_completed.
-    pub on_time_rate: Option<f64>,
-    /// Jobs rated in the period.
-    pub jobs_rated: i64,
-    /// Of those, rated good or average (not bad).
-    pub jobs_satisfied: i64,
-    /// jobs_satisfied / jobs_rated.
-    pub satisfaction_rate: Option<f64>,
-    /// Mean hours from acceptance to completion, for jobs completed in the period.
-    pub average_handling_hours: Option<f64>,
-    /// Visits done in the period.
-    pub visits_done: i64,
-    /// Jobs opened in the period, by item, most first.
-    pub jobs_by_item: Vec<ItemCount>,
-}
-
 fn date_col(row: &Row<'_>, idx: usize) -> rusqlite::Result<Option<NaiveDate>> {
     let text: Option<String> = row.get(idx)?;
     Ok(text.and_then(|t| NaiveDate::parse_from_str(&t, "%Y-%m-%d").ok()))
@@ -181,16 +138,6 @@ fn tags_from_mask(mask: i64) -> Vec<SpecialTag> {
         .copied()
         .filter(|t| mask & t.bit() != 0)
         .collect()
-}
-
-fn item_name(code: &str) -> String {
-    catalogue::item(code)
-        .map(|i| i.name.clone())
-        .unwrap_or_else(|_| code.to_string())
-}
-
-fn ratio(part: i64, whole: i64) -> Option<f64> {
-    (whole > 0).then(|| part as f64 / whole as f64)
 }
 
 /// Escapes `%`, `_` and `\` for a LIKE pattern with `ESCAPE '\'`.
@@ -345,69 +292,28 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// A village's figures for the days `from..=to`.
+    /// A village's figures for the days `from..=to` (the core's [`crate::figures`]).
     pub fn figures(&self, village_id: &str, from: NaiveDate, to: NaiveDate) -> Result<Figures> {
-        if from > to {
-            return Err(crate::error::CoreError::InvalidValue {
-                field: "统计时间段".into(),
-                reason: "开始日期晚于结束日期".into(),
-            });
-        }
+        figures::check_range(from, to)?;
         let inner = self.lock();
-        let c = &inner.conn;
-        let p = params![village_id, from.to_string(), to.to_string()];
-        let (opened, special, responded): (i64, i64, i64) = c
-            .prepare_cached(
-                "SELECT count(*), coalesce(sum(special), 0),
-                        coalesce(sum(special AND accepted_at IS NOT NULL), 0)
-                   FROM jobs WHERE village_id = ?1 AND informed_on BETWEEN ?2 AND ?3",
-            )?
-            .query_row(p, |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-        let (completed, on_time, avg_ms): (i64, i64, Option<f64>) = c
-            .prepare_cached(
-                "SELECT count(*), coalesce(sum(on_time), 0), avg(completed_at - accepted_at)
-                   FROM jobs WHERE village_id = ?1 AND completed_on BETWEEN ?2 AND ?3",
-            )?
-            .query_row(p, |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-        let (rated, satisfied): (i64, i64) = c
-            .prepare_cached(
-                "SELECT count(*), coalesce(sum(rating != 'bad'), 0)
-                   FROM jobs WHERE village_id = ?1 AND rated_on BETWEEN ?2 AND ?3",
-            )?
-            .query_row(p, |r| Ok((r.get(0)?, r.get(1)?)))?;
-        let visits: i64 = c
-            .prepare_cached(
-                "SELECT count(*) FROM visits WHERE village_id = ?1 AND done_on BETWEEN ?2 AND ?3",
-            )?
-            .query_row(p, |r| r.get(0))?;
-        let mut by_item = c.prepare_cached(
-            "SELECT item_code, count(*) FROM jobs WHERE village_id = ?1 AND informed_on BETWEEN ?2 AND ?3
-              GROUP BY item_code ORDER BY 2 DESC, 1",
-        )?;
-        let jobs_by_item = by_item
-            .query_map(p, |r| {
-                let code: String = r.get(0)?;
-                Ok(ItemCount {
-                    item_name: item_name(&code),
-                    item_code: code,
-                    jobs: r.get(1)?,
-                })
-            })?
-            .collect::<Result<_, _>>()?;
-        Ok(Figures {
-            jobs_opened: opened,
-            special_needs: special,
-            special_needs_responded: responded,
-            response_rate: ratio(responded, special),
-            jobs_completed: completed,
-            completed_on_time: on_time,
-            on_time_rate: ratio(on_time, completed),
-            jobs_rated: rated,
-            jobs_satisfied: satisfied,
-            satisfaction_rate: ratio(satisfied, rated),
-            average_handling_hours: avg_ms.map(|ms| ms / 3_600_000.0),
-            visits_done: visits,
-            jobs_by_item,
-        })
+        let mut tally = Tally::default();
+        let (from, to) = (from.to_string(), to.to_string());
+        for statement in figures::statements(Period::Whole, "village_id = $3") {
+            let mut stmt = inner.conn.prepare_cached(&statement.sql)?;
+            let mut rows = stmt.query(params![from, to, village_id])?;
+            while let Some(row) = rows.next()? {
+                let counts = (3..row.as_ref().column_count())
+                    .map(|i| row.get(i))
+                    .collect::<rusqlite::Result<_>>()?;
+                let row = FigureRow {
+                    village_id: row.get(0)?,
+                    period: row.get(1)?,
+                    key: row.get(2)?,
+                    counts,
+                };
+                tally.absorb(statement.measure, row)?;
+            }
+        }
+        Ok(Figures::from(&tally.village(village_id)))
     }
 }

@@ -138,6 +138,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         sql: "DROP TABLE journal;",
         rebuild_projections: false,
     },
+    // The day a one-off need was closed (销号), for the figures.
+    Migration {
+        sql: "ALTER TABLE ledger_lines ADD COLUMN closed_on TEXT;",
+        rebuild_projections: true,
+    },
 ];
 
 /// The meta key that marks the projections as needing a rebuild from the documents.

@@ -17,12 +17,14 @@ use doorstep_core::{
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::layout::{self, Nav, Page, csrf_field, item_name, tag_labels, time};
+use super::layout::{self, Nav, Page, csrf_field, tag_labels, time};
 use super::read_page;
 use super::session::Staff;
 use crate::households;
 use crate::http::{AppState, blocking};
-use crate::storage::{ConsoleSession, StorageError, mask_id_number};
+use crate::storage::{ConsoleSession, StorageError};
+use doorstep_core::domain::catalogue::item_name;
+use doorstep_core::validate::mask_id_number;
 
 /// The steps hub staff take in the console, each with the field it asks for.
 const HUB_STEPS: &[(JobStepKind, Option<&str>)] = &[
@@ -184,37 +186,6 @@ fn job_summary(job: &JobDetails, item: &ServiceItem) -> Markup {
     }
 }
 
-/// What a step records, in words.
-fn step_detail(step: &JobStep) -> String {
-    match step {
-        JobStep::Inform { note } => note.clone(),
-        JobStep::Accept {
-            missing_materials,
-            supplement_deadline,
-        } if !missing_materials.is_empty() => format!(
-            "容缺受理，待补：{}（{} 前补齐）",
-            missing_materials.join("、"),
-            supplement_deadline
-                .map(|d| d.to_string())
-                .unwrap_or_default()
-        ),
-        JobStep::Supplement { materials } => format!("补齐：{}", materials.join("、")),
-        JobStep::HandUp { carrier } => format!("由 {carrier} 带件"),
-        JobStep::Return { reason } | JobStep::Reject { reason } | JobStep::Cancel { reason } => {
-            reason.clone()
-        }
-        JobStep::Complete { result } => result.clone(),
-        JobStep::Deliver { signed_by } => format!("签收人：{signed_by}"),
-        JobStep::NobodyHome { reschedule_to } => format!("改期到 {reschedule_to}"),
-        JobStep::Rate { rating, comment } => format!("{}：{comment}", rating.label()),
-        JobStep::Reconcile {
-            void_event_ids,
-            note,
-        } => format!("作废 {} 个步骤：{note}", void_event_ids.len()),
-        _ => String::new(),
-    }
-}
-
 fn history(job: &JobDetails, received: &[Option<DateTime<Utc>>]) -> Markup {
     let voided: Vec<&String> = job
         .job
@@ -232,7 +203,7 @@ fn history(job: &JobDetails, received: &[Option<DateTime<Utc>>]) -> Markup {
             @for (n, e) in job.job.events.iter().enumerate() {
                 tr class=[job.progress.conflicts.iter().any(|c| c.event_id == e.id).then_some("overdue")] {
                     td { (e.step.kind().label()) @if voided.contains(&&e.id) { "（已作废）" } }
-                    td { (step_detail(&e.step)) }
+                    td { (e.step.detail()) }
                     td { (e.actor.user_name) }
                     td { (e.actor.role.label()) }
                     td { (time(e.at)) }

@@ -10,11 +10,13 @@ use doorstep_core::{JobState, ServiceMode, SpecialTag, catalogue};
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::layout::{self, Names, Nav, Page, item_name, mode_label, state_label, tag_labels};
+use super::layout::{self, Names, Nav, Page, mode_label, state_label, tag_labels};
 use super::read_page;
 use super::session::Staff;
 use crate::http::AppState;
-use crate::storage::{CASES_PER_PAGE, CaseFilter, CaseLine, CaseOrder, mask_id_number};
+use crate::storage::{CASES_PER_PAGE, CaseFilter, CaseLine, CaseOrder};
+use doorstep_core::domain::catalogue::item_name;
+use doorstep_core::validate::mask_id_number;
 
 /// The list's query string; unknown codes are ignored.
 #[derive(Debug, Default, Deserialize)]

@@ -29,6 +29,11 @@ label{display:block;margin:6px 0}
 .login{max-width:360px;margin:60px auto;background:#fff;padding:24px;border:1px solid #ccd}
 .filters label{display:inline-block;margin-right:12px}
 .overdue{color:#a40000;font-weight:bold}
+.legend .swatch{display:inline-block;width:14px;height:14px;border:1px solid #555;vertical-align:middle;margin-right:4px}
+.side{display:flex;gap:16px;align-items:flex-start}.side table{width:auto}
+tr.total{font-weight:bold;background:#f0f3f7}
+dl.definitions dt{font-weight:bold;margin-top:6px}
+progress{width:200px}
 .values{display:flex;gap:12px;flex-wrap:wrap}.values label{border:1px solid #ccd;padding:8px;background:#fff;min-width:200px}
 ";
 
@@ -43,6 +48,10 @@ pub enum Nav {
     Reconcile,
     /// Needs registered at the hub.
     Intake,
+    /// Figures, the heat map and trends.
+    Figures,
+    /// Ledger and job exports.
+    Exports,
     /// No navigation (signed out).
     None,
 }
@@ -52,6 +61,8 @@ const NAV: &[(Nav, &str, &str)] = &[
     (Nav::Cases, "/console/cases", "办件"),
     (Nav::Reconcile, "/console/reconcile", "对账"),
     (Nav::Intake, "/console/intake", "诉求登记"),
+    (Nav::Figures, "/console/figures", "数据统计"),
+    (Nav::Exports, "/console/exports", "导出"),
 ];
 
 /// What the frame of a page needs.
@@ -59,6 +70,7 @@ pub struct Page<'a> {
     title: &'a str,
     nav: Nav,
     session: Option<&'a ConsoleSession>,
+    refresh_seconds: Option<u32>,
 }
 
 impl<'a> Page<'a> {
@@ -68,6 +80,15 @@ impl<'a> Page<'a> {
             title,
             nav,
             session: Some(session),
+            refresh_seconds: None,
+        }
+    }
+
+    /// The same page, reloading itself every `seconds` (to show progress without scripts).
+    pub fn refreshing(self, seconds: u32) -> Page<'a> {
+        Page {
+            refresh_seconds: Some(seconds),
+            ..self
         }
     }
 
@@ -77,6 +98,7 @@ impl<'a> Page<'a> {
             title,
             nav: Nav::None,
             session: None,
+            refresh_seconds: None,
         }
     }
 }
@@ -89,6 +111,9 @@ pub fn render(page: &Page<'_>, body: Markup) -> Markup {
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
+                @if let Some(seconds) = page.refresh_seconds {
+                    meta http-equiv="refresh" content=(seconds);
+                }
                 title { (page.title) " - 家门口办 镇便民服务中心工作台" }
                 style { (PreEscaped(STYLE)) }
             }
@@ -160,12 +185,6 @@ pub fn time(at: chrono::DateTime<chrono::Utc>) -> String {
     at.with_timezone(&doorstep_core::time::shanghai())
         .format("%Y-%m-%d %H:%M")
         .to_string()
-}
-
-/// A catalogue item's name, or its code when unknown.
-pub fn item_name(code: &str) -> String {
-    doorstep_core::domain::catalogue::item(code)
-        .map_or_else(|_| code.to_string(), |i| i.name.clone())
 }
 
 /// A job state's label, or its code when unknown.

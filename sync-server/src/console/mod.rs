@@ -6,6 +6,9 @@
 
 mod case;
 mod cases;
+mod charts;
+mod exports;
+mod figures;
 mod intake;
 mod layout;
 mod reconcile;
@@ -42,6 +45,9 @@ pub fn routes() -> Router<AppState> {
             get(reconcile::page).post(reconcile::choose),
         )
         .route("/console/intake", get(intake::page).post(intake::register))
+        .route("/console/figures", get(figures::page))
+        .route("/console/exports", get(exports::page).post(exports::start))
+        .route("/console/exports/{id}/download", get(exports::download))
 }
 
 /// Runs a page's reads off the async threads and writes the read to the audit log (`household`

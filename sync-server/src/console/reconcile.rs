@@ -15,12 +15,13 @@ use doorstep_core::{CoreError, HouseholdData, HouseholdDoc};
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::layout::{self, Names, Nav, Page, csrf_field, item_name};
+use super::layout::{self, Names, Nav, Page, csrf_field};
 use super::read_page;
 use super::session::Staff;
 use crate::households;
 use crate::http::{AppState, blocking};
 use crate::storage::{ConsoleSession, StorageError};
+use doorstep_core::domain::catalogue::item_name;
 
 /// Households shown on one page at most.
 const MAX_HOUSEHOLDS: usize = 50;

@@ -107,17 +107,6 @@ pub struct TodayCounts {
     pub conflicted_households: i64,
 }
 
-/// Masks an identity number for display: the first 3 and the last 4 characters.
-pub fn mask_id_number(id: &str) -> String {
-    let chars: Vec<char> = id.chars().collect();
-    if chars.len() <= 7 {
-        return "*".repeat(chars.len());
-    }
-    let head: String = chars[..3].iter().collect();
-    let tail: String = chars[chars.len() - 4..].iter().collect();
-    format!("{head}{}{tail}", "*".repeat(chars.len() - 7))
-}
-
 /// Narrows `filters` to jobs past their promised date and still waiting for their result
 /// (the core's rule).
 fn overdue(filters: &mut Where, today: NaiveDate) {
@@ -302,14 +291,6 @@ fn conflicted(conn: &mut dyn Conn, villages: &[String]) -> Result<Vec<String>, S
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn identity_numbers_keep_only_their_ends() {
-        assert_eq!(mask_id_number("610102199001011234"), "610***********1234");
-        assert_eq!(mask_id_number("61010219900101123X"), "610***********123X");
-        assert_eq!(mask_id_number("1234567"), "*******");
-        assert_eq!(mask_id_number(""), "");
-    }
 
     #[test]
     fn clause_marks_are_numbered_after_the_values_before_them() {

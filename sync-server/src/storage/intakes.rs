@@ -5,9 +5,9 @@
 use chrono::{DateTime, Utc};
 use doorstep_core::IntakeSource;
 
-use super::cases::mask_id_number;
 use super::sql::{Bound, Cols, Conn, Where, like_escaped, placeholders, texts};
 use super::{Storage, StorageError};
+use doorstep_core::validate::mask_id_number;
 
 /// What an intake became.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -115,6 +115,32 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: "",
         postgres: "",
     },
+    Migration {
+        // Figures and exports: the day a one-off need was closed (销号; no need had one
+        // before, so existing rows are right as NULL), the dates figures count by, and the
+        // exports' progress.
+        common: "
+    ALTER TABLE ledger_lines ADD COLUMN closed_on TEXT;
+    CREATE INDEX ledger_village_created ON ledger_lines (village_id, created_on);
+    CREATE INDEX ledger_village_closed ON ledger_lines (village_id, closed_on);
+    CREATE INDEX jobs_village_informed ON jobs (village_id, informed_on);
+    CREATE INDEX jobs_village_completed ON jobs (village_id, completed_on);
+    CREATE INDEX jobs_village_rated ON jobs (village_id, rated_on);
+    CREATE TABLE export_grants (
+        user_id TEXT PRIMARY KEY REFERENCES users(id), granted_at {int} NOT NULL);
+    CREATE TABLE exports (
+        id TEXT PRIMARY KEY, user_id TEXT NOT NULL REFERENCES users(id), scope TEXT NOT NULL,
+        file_name TEXT NOT NULL, full_numbers {int} NOT NULL, reason TEXT,
+        created_at {int} NOT NULL, state TEXT NOT NULL, done {int} NOT NULL,
+        total {int} NOT NULL, updated_at {int} NOT NULL, bytes {int}, error TEXT);
+    CREATE INDEX exports_user ON exports (user_id, created_at);
+    CREATE INDEX exports_created ON exports (created_at);
+    CREATE TABLE export_chunks (
+        export_id TEXT NOT NULL REFERENCES exports(id), seq {int} NOT NULL,
+        bytes {blob} NOT NULL, PRIMARY KEY (export_id, seq));",
+        sqlite: "",
+        postgres: "",
+    },
 ];
 
 /// The schema version this build writes.

@@ -10,6 +10,8 @@
 pub mod accounts;
 pub mod cases;
 pub mod documents;
+pub mod exports;
+pub mod figures;
 pub mod intakes;
 pub mod journal;
 mod migrations;
@@ -24,7 +26,9 @@ use doorstep_core::CoreError;
 use thiserror::Error;
 
 pub use accounts::{AccountError, Scope, Session, random_token};
-pub use cases::{CASES_PER_PAGE, CaseFilter, CaseLine, CaseOrder, TodayCounts, mask_id_number};
+pub use cases::{CASES_PER_PAGE, CaseFilter, CaseLine, CaseOrder, TodayCounts};
+pub use exports::{ExportLine, ExportState, NewExport};
+pub use figures::NeedsByUrgency;
 pub use intakes::{IntakeKind, IntakeLine, MemberHit, NewIntake};
 pub use migrations::SCHEMA_VERSION;
 pub use sql::{Cols, Conn, Dialect, Param, Row, Value, placeholders, texts};

@@ -75,7 +75,7 @@ export async function run() {
 // Runs one test in a fresh context; returns its error, or undefined when it passed.
 async function runOne(browser, fn) {
   // Service workers are blocked because their requests would bypass the routes below.
-  const context = await browser.newContext({ serviceWorkers: 'block' });
+  const context = await browser.newContext({ serviceWorkers: 'block', acceptDownloads: true });
   const blocked = await blockOutsideRequests(context);
   let error;
   try {

@@ -268,3 +268,17 @@ pub fn handed_up_job(t: &Town, p: &Arc<Store>, household: &str) -> (String, Arc<
     t.sync(&town).unwrap();
     (job, town)
 }
+
+/// Every worksheet of an XLSX file, by name, as rows of cells.
+pub fn read_xlsx(path: &std::path::Path) -> Vec<(String, Vec<Vec<calamine::Data>>)> {
+    use calamine::Reader;
+    let mut book: calamine::Xlsx<_> = calamine::open_workbook(path).expect("an XLSX file");
+    book.sheet_names()
+        .into_iter()
+        .map(|name| {
+            let range = book.worksheet_range(&name).expect("a worksheet");
+            let rows = range.rows().map(<[calamine::Data]>::to_vec).collect();
+            (name, rows)
+        })
+        .collect()
+}
