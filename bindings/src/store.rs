@@ -5,11 +5,11 @@ use std::sync::Arc;
 
 use chrono::NaiveDate;
 use doorstep_core::{
-    CoreError, EntityKind, FieldConflict, Figures, HouseholdData, HouseholdPatch,
+    CoreError, EntityKind, FieldConflict, Figures, HouseholdData, HouseholdPatch, HouseholdScreen,
     HouseholdSyncState, JobDetails, JobProgress, JobStep, JobStepKind, JobSummary, Location,
     MemberPatch, NeedStatus, NewHousehold, NewJob, NewLedgerLine, NewMember, RejectedHousehold,
-    RosterEntry, SearchHit, ServiceItem, SpecialTag, Store, StoreOptions, SyncStatus, User,
-    VisitRecord, WorkItem, catalogue, validate,
+    RosterEntry, SearchHit, ServiceItem, SpecialTag, StepForm, StepInput, Store, StoreOptions,
+    SyncStatus, User, VisitRecord, WorkItem, catalogue, validate,
 };
 
 use crate::key::{DatabaseKey, KeyFromApp};
@@ -84,6 +84,12 @@ impl DoorstepStore {
         self.store.household(&household_id)
     }
 
+    /// Everything the household screen shows, in one call: members, ledger lines with their
+    /// due dates, jobs with the steps this user may take now, visits, conflicts, sync state.
+    pub fn household_screen(&self, household_id: String) -> Result<HouseholdScreen> {
+        self.store.household_screen(&household_id)
+    }
+
     /// Adds a household and returns its id.
     pub fn create_household(&self, input: NewHousehold) -> Result<String> {
         self.store.create_household(input)
@@ -143,6 +149,25 @@ impl DoorstepStore {
         location: Option<Location>,
     ) -> Result<JobProgress> {
         self.store.take_step(&job_id, step, location)
+    }
+
+    /// The form of a step on a job: its fields, their labels, which are required, and the
+    /// materials that may be ticked for this job.
+    pub fn step_form(&self, job_id: String, kind: JobStepKind) -> Result<StepForm> {
+        self.store.step_form(&job_id, kind)
+    }
+
+    /// Takes a step from its filled-in form (checked, with the reason in Chinese) and returns
+    /// the new progress.
+    pub fn take_step_from_form(
+        &self,
+        job_id: String,
+        kind: JobStepKind,
+        input: StepInput,
+        location: Option<Location>,
+    ) -> Result<JobProgress> {
+        self.store
+            .take_step_from_form(&job_id, kind, &input, location)
     }
 
     /// Jobs accepted in the village and waiting to be carried to the town.

@@ -42,11 +42,13 @@ pub use domain::ledger::{LedgerLine, NeedStatus, NewLedgerLine, Schedule, Urgenc
 pub use domain::progress::{JobConflict, JobProgress, JobState};
 pub use domain::region::{Region, RegionTier, Role, User};
 pub use domain::step::{Actor, JobEvent, JobStep, JobStepKind, Location, Rating};
+pub use domain::step_form::{StepField, StepFieldKind, StepForm, StepInput};
 pub use domain::visit::{Visit, VisitOutcome, VisitRecord};
 pub use error::{CoreError, Result};
 pub use figures::{Figures, ItemCount, ModeCount};
 pub use store::{
-    HouseholdSyncState, IncomingChanges, JobSummary, KeyProvider, RejectedHousehold, RosterEntry,
-    SearchHit, Store, StoreOptions, SyncStatus, WorkItem, WorkKind,
+    HouseholdScreen, HouseholdSyncState, IncomingChanges, JobRow, JobSummary, KeyProvider,
+    LedgerRow, RejectedHousehold, RosterEntry, SearchHit, Store, StoreOptions, SyncStatus,
+    WorkItem, WorkKind,
 };
 pub use time::{Clock, FixedClock, SystemClock};

@@ -295,3 +295,100 @@ fn the_full_export_permission_is_granted_revoked_and_audited() {
     assert_eq!(storage.villages_under("sanzhang").unwrap(), vec![V1, V2]);
     assert_eq!(storage.household_count(&[V2.to_string()]).unwrap(), 1);
 }
+
+/// An export's life as the console lists it: running with its progress, then done with its
+/// file in chunks that read back byte for byte; or failed with its reason. Only the one who
+/// asked sees it.
+#[test]
+fn an_export_is_listed_with_its_progress_and_its_file_reads_back() {
+    use doorstep_sync_server::storage::{ExportState, NewExport};
+    let dir = tempfile::tempdir().unwrap();
+    let state = loaded(&dir);
+    let storage = &state.storage;
+    storage
+        .set_password("town-staff-1", "hub-staff-password-1", chrono::Utc::now())
+        .unwrap();
+    let (_, session) = storage
+        .sign_in(
+            "town-staff-1",
+            "hub-staff-password-1",
+            "127.0.0.1",
+            chrono::Utc::now(),
+        )
+        .unwrap();
+    let new = |id: &'static str| NewExport {
+        id,
+        scope: "三张镇（全镇）",
+        file_name: "家门口办-三张镇.xlsx",
+        full_numbers: false,
+        reason: None,
+        total: 2,
+        audit_detail: "脱敏导出 三张镇",
+    };
+    storage.start_export(&session, &new("e1")).unwrap();
+    let state_of = |id: &str| {
+        storage
+            .export_of("town-staff-1", id)
+            .unwrap()
+            .map(|e| e.state)
+    };
+    assert_eq!(
+        state_of("e1"),
+        Some(ExportState::Running { done: 0, total: 2 })
+    );
+    storage.export_progress("e1", 1).unwrap();
+    assert_eq!(
+        state_of("e1"),
+        Some(ExportState::Running { done: 1, total: 2 })
+    );
+    assert_eq!(
+        storage.export_of("district-1", "e1").unwrap(),
+        None,
+        "not another's"
+    );
+
+    // A file of three and a half chunks comes back whole, a chunk at a time.
+    let chunk = doorstep_sync_server::storage::exports::EXPORT_CHUNK_BYTES;
+    let bytes: Vec<u8> = (0..chunk * 7 / 2).map(|i| (i % 251) as u8).collect();
+    let file = dir.path().join("made.xlsx");
+    std::fs::write(&file, &bytes).unwrap();
+    storage.finish_export("e1", &file).unwrap();
+    assert_eq!(
+        state_of("e1"),
+        Some(ExportState::Done {
+            bytes: bytes.len() as i64
+        })
+    );
+    let mut back = Vec::new();
+    let mut seq = 0;
+    while let Some(part) = storage.export_chunk("e1", seq).unwrap() {
+        assert!(part.len() <= chunk);
+        back.extend(part);
+        seq += 1;
+    }
+    assert_eq!(seq, 4);
+    assert_eq!(back, bytes);
+
+    storage.start_export(&session, &new("e2")).unwrap();
+    storage
+        .fail_export("e2", "写导出文件出错：磁盘已满")
+        .unwrap();
+    assert_eq!(
+        state_of("e2"),
+        Some(ExportState::Failed("写导出文件出错：磁盘已满".into()))
+    );
+    let listed: Vec<String> = storage
+        .exports_of("town-staff-1")
+        .unwrap()
+        .into_iter()
+        .map(|e| e.id)
+        .collect();
+    assert_eq!(listed.len(), 2);
+    let audited = storage
+        .audit_log()
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.action == "export")
+        .count();
+    assert_eq!(audited, 2);
+}

@@ -11,4 +11,5 @@ pub mod progress;
 pub mod region;
 pub mod rules;
 pub mod step;
+pub mod step_form;
 pub mod visit;

@@ -193,11 +193,14 @@ impl JobStep {
         }
     }
 
-    /// Checks the step's own fields (required reasons, names, deadlines).
+    /// Checks the step's own fields (required reasons, names, deadlines), naming each by its
+    /// label on the step's form ([`JobStepKind::form`]).
     pub fn check_fields(&self) -> Result<()> {
-        let non_empty = |value: &str, label: &str| {
+        let kind = self.kind();
+        let label = |of: fn(JobStepKind) -> Option<&'static str>| of(kind).unwrap_or_default();
+        let non_empty = |value: &str| {
             if value.trim().is_empty() {
-                Err(missing(label))
+                Err(missing(label(JobStepKind::text_label)))
             } else {
                 Ok(())
             }
@@ -207,15 +210,17 @@ impl JobStep {
                 missing_materials,
                 supplement_deadline,
             } if !missing_materials.is_empty() && supplement_deadline.is_none() => {
-                Err(missing("容缺材料补齐期限"))
+                Err(missing(label(JobStepKind::date_label)))
             }
-            JobStep::Supplement { materials } if materials.is_empty() => Err(missing("补齐的材料")),
-            JobStep::HandUp { carrier } => non_empty(carrier, "带件的轮值村长"),
-            JobStep::Return { reason } => non_empty(reason, "退回原因"),
-            JobStep::Reject { reason } => non_empty(reason, "不予办理的原因"),
-            JobStep::Cancel { reason } => non_empty(reason, "撤销原因"),
-            JobStep::Complete { result } => non_empty(result, "办理结果"),
-            JobStep::Deliver { signed_by } => non_empty(signed_by, "签收人"),
+            JobStep::Supplement { materials } if materials.is_empty() => {
+                Err(missing(label(JobStepKind::materials_label)))
+            }
+            JobStep::HandUp { carrier: value }
+            | JobStep::Return { reason: value }
+            | JobStep::Reject { reason: value }
+            | JobStep::Cancel { reason: value }
+            | JobStep::Complete { result: value }
+            | JobStep::Deliver { signed_by: value } => non_empty(value),
             JobStep::Reconcile { void_event_ids, .. } if void_event_ids.is_empty() => {
                 Err(missing("要作废的步骤"))
             }

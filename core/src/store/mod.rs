@@ -7,6 +7,7 @@ mod persist;
 mod projection;
 mod queries;
 mod schema;
+mod screens;
 mod sync_state;
 
 use std::num::NonZeroUsize;
@@ -20,6 +21,7 @@ use rusqlite::{Connection, OptionalExtension};
 
 pub use changes::IncomingChanges;
 pub use queries::{JobSummary, RosterEntry, SearchHit, WorkItem, WorkKind};
+pub use screens::{HouseholdScreen, JobRow, LedgerRow};
 pub use sync_state::{
     HouseholdSyncState, IncomingSnapshot, PendingPush, PushOutcome, ReceivedRound,
     RejectedHousehold, RoundApplied, SET_ASIDE_AFTER, SyncStatus,

@@ -4,30 +4,14 @@ import cn.doorstep.core.ConflictValue
 import cn.doorstep.core.FieldConflict
 import cn.doorstep.core.Household
 import cn.doorstep.core.HouseholdSyncState
-import cn.doorstep.core.JobDetails
-import cn.doorstep.core.JobStepKind
-import cn.doorstep.core.LedgerLine
+import cn.doorstep.core.JobRow
+import cn.doorstep.core.LedgerRow
 import cn.doorstep.core.Member
 import cn.doorstep.core.Visit
-import java.time.LocalDate
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.Job
 
-/** One line of a household's ledger as the screen lists it. */
-data class LedgerRow(val line: LedgerLine, val memberName: String, val nextDue: LocalDate?) {
-    /** Whether the line is due on or before `today` (shown in red). */
-    fun isDue(today: LocalDate): Boolean = nextDue?.let { !it.isAfter(today) } ?: false
-}
-
-/** One job as the screen lists it, with the steps the user may take next. */
-data class JobRow(
-    val details: JobDetails,
-    val itemName: String,
-    val memberName: String,
-    val nextSteps: List<JobStepKind>,
-)
-
-/** The household ledger screen (一户一档). */
+/** The household ledger screen (一户一档), as the core describes it (`householdScreen`). */
 data class HouseholdState(
     val loading: Boolean = false,
     val household: Household? = null,
@@ -79,31 +63,16 @@ class HouseholdViewModel(
     }
 
     private suspend fun reload(notice: String?) {
-        val data = repo.household(householdId)
-        val names = data.members.associate { it.id to it.name }
-        val ledger = data.ledger
-            .map { LedgerRow(it, names[it.memberId] ?: "", it.nextDue()) }
-            .sortedWith(compareBy(nullsLast()) { it.nextDue })
-        val jobs = data.jobs.map { details ->
-            val job = details.job
-            JobRow(
-                details = details,
-                itemName = repo.item(job.itemCode)?.name ?: job.itemCode,
-                memberName = names[job.memberId] ?: "",
-                nextSteps = repo.possibleSteps(job.id),
-            )
-        }
-        val conflicts = repo.conflicts(householdId)
-        val syncState = repo.householdSyncState(householdId)
+        val screen = repo.householdScreen(householdId)
         update {
             HouseholdState(
-                household = data.household,
-                members = data.members,
-                ledger = ledger,
-                jobs = jobs,
-                visits = data.visits.sortedByDescending { it.doneAt },
-                conflicts = conflicts,
-                syncState = syncState,
+                household = screen.household,
+                members = screen.members,
+                ledger = screen.ledger,
+                jobs = screen.jobs,
+                visits = screen.visits,
+                conflicts = screen.conflicts,
+                syncState = screen.syncState,
                 notice = notice,
             )
         }

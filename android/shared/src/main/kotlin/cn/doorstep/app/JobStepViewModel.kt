@@ -3,8 +3,14 @@ package cn.doorstep.app
 import cn.doorstep.core.JobDetails
 import cn.doorstep.core.JobStepKind
 import cn.doorstep.core.Location
+import cn.doorstep.core.StepFieldKind
+import cn.doorstep.core.StepForm
+import cn.doorstep.core.StepInput
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.Job
+
+/** An empty step form's input. */
+val emptyStepInput = StepInput(text = "", materials = emptyList(), date = null, rating = null)
 
 /** The take-the-next-step screen of one job. */
 data class JobStepState(
@@ -13,14 +19,19 @@ data class JobStepState(
     val itemName: String = "",
     val steps: List<JobStepKind> = emptyList(),
     val chosen: JobStepKind? = null,
-    val input: StepInput = StepInput(),
-    val materialChoices: List<String> = emptyList(),
+    /** The chosen step's form, as the core describes it (fields, labels, choices). */
+    val form: StepForm? = null,
+    val input: StepInput = emptyStepInput,
     val working: Boolean = false,
     val taken: JobStepKind? = null,
     val error: String? = null,
 ) {
     /** The job's state in words, for example "已受理". */
     val stateLabel: String get() = job?.progress?.state?.label() ?: ""
+
+    /** The materials the form lets the agent tick. */
+    val materialChoices: List<String>
+        get() = form?.fields?.firstOrNull { it.kind == StepFieldKind.MATERIALS }?.choices ?: emptyList()
 }
 
 /** Shows what may be done next on a job and records the step the agent takes. */
@@ -39,40 +50,27 @@ class JobStepViewModel(
     }
 
     /** Opens the form of a step (any step: the store says why one is not possible now). */
-    fun choose(kind: JobStepKind) = update { s ->
-        val progress = s.job?.progress
-        val item = s.job?.let { repo.item(it.job.itemCode) }
-        s.copy(
-            chosen = kind,
-            input = StepInput(),
-            materialChoices = progress?.let { StepForms.materialChoices(kind, item, it) } ?: emptyList(),
-            error = null,
-        )
+    fun choose(kind: JobStepKind): Job = act(showError) {
+        val form = repo.stepForm(jobId, kind)
+        update { it.copy(chosen = kind, form = form, input = emptyStepInput, error = null) }
     }
 
     /** Changes the open form. */
     fun edit(change: (StepInput) -> StepInput) = update { it.copy(input = change(it.input), error = null) }
 
-    /** Records the chosen step, with where the phone was if it knows. */
+    /** Records the chosen step from its form, with where the phone was if it knows. */
     fun submit(location: Location? = null): Job {
         update { it.copy(working = true, error = null) }
         return act(showError) {
             val s = state.value
             val kind = s.chosen
-            val step = kind?.let { StepForms.build(it, s.input) }
-            if (step == null) {
-                update { it.copy(working = false, error = cannotBuild(kind)) }
+            if (kind == null) {
+                update { it.copy(working = false, error = "请先选择要办理的步骤") }
             } else {
-                repo.takeStep(jobId, step, location)
+                repo.takeStepFromForm(jobId, kind, s.input, location)
                 reload(taken = kind)
             }
         }
-    }
-
-    private fun cannotBuild(kind: JobStepKind?): String = when (kind) {
-        null -> "请先选择要办理的步骤"
-        JobStepKind.NOBODY_HOME -> "请选择改约上门日期"
-        else -> "“${kind.label()}”由镇便民服务中心处理，手机上不能办理"
     }
 
     private suspend fun reload(taken: JobStepKind?) {

@@ -2,14 +2,14 @@ package cn.doorstep.app
 
 import cn.doorstep.core.ConflictValue
 import cn.doorstep.core.FieldConflict
-import cn.doorstep.core.HouseholdData
-import cn.doorstep.core.HouseholdSyncState
+import cn.doorstep.core.HouseholdScreen
 import cn.doorstep.core.JobDetails
 import cn.doorstep.core.JobProgress
-import cn.doorstep.core.JobStep
 import cn.doorstep.core.JobStepKind
 import cn.doorstep.core.Location
 import cn.doorstep.core.ServiceItem
+import cn.doorstep.core.StepForm
+import cn.doorstep.core.StepInput
 import cn.doorstep.core.SyncReport
 import cn.doorstep.core.SyncStatus
 import cn.doorstep.core.User
@@ -70,16 +70,9 @@ class DoorstepRepository(
     suspend fun todayWork(limit: UInt = 500u): List<WorkItem> =
         onStore { store.todayWork(today(), null, limit) }
 
-    /** A household's whole record. */
-    suspend fun household(householdId: String): HouseholdData = onStore { store.household(householdId) }
-
-    /** Fields of a household changed differently on two phones. */
-    suspend fun conflicts(householdId: String): List<FieldConflict> =
-        onStore { store.conflicts(householdId) }
-
-    /** Where a household stands with the server. */
-    suspend fun householdSyncState(householdId: String): HouseholdSyncState =
-        onStore { store.householdSyncState(householdId) }
+    /** Everything the household screen shows, in one call. */
+    suspend fun householdScreen(householdId: String): HouseholdScreen =
+        onStore { store.householdScreen(householdId) }
 
     /** A job with its events and progress. */
     suspend fun job(jobId: String): JobDetails = onStore { store.job(jobId) }
@@ -87,9 +80,12 @@ class DoorstepRepository(
     /** The steps the user may take next on a job. */
     suspend fun possibleSteps(jobId: String): List<JobStepKind> = onStore { store.possibleSteps(jobId) }
 
-    /** Takes a job's next step. */
-    suspend fun takeStep(jobId: String, step: JobStep, location: Location?): JobProgress =
-        onStore { store.takeStep(jobId, step, location) }
+    /** The form of a step on a job (fields, labels, choices), as the core describes it. */
+    suspend fun stepForm(jobId: String, kind: JobStepKind): StepForm = onStore { store.stepForm(jobId, kind) }
+
+    /** Takes a job's next step from its filled-in form. */
+    suspend fun takeStepFromForm(jobId: String, kind: JobStepKind, input: StepInput, location: Location?): JobProgress =
+        onStore { store.takeStepFromForm(jobId, kind, input, location) }
 
     /** Records a visit (a planned one when `visitId` is given) and returns its id. */
     suspend fun recordVisit(householdId: String, visitId: String?, record: VisitRecord): String =

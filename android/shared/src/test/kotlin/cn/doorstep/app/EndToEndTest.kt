@@ -82,10 +82,10 @@ class EndToEndTest {
                     val steps = JobStepViewModel(agent, this, jobId)
                     steps.refresh().join()
                     assertContains(steps.state.value.steps, JobStepKind.ACCEPT)
-                    steps.choose(JobStepKind.ACCEPT)
+                    steps.choose(JobStepKind.ACCEPT).join()
                     steps.submit().join()
                     assertEquals(JobState.ACCEPTED, steps.state.value.job?.progress?.state, steps.state.value.error)
-                    steps.choose(JobStepKind.COMPLETE)
+                    steps.choose(JobStepKind.COMPLETE).join()
                     steps.edit { it.copy(text = "${item.name}已办结") }
                     steps.submit().join()
                     assertEquals(JobState.COMPLETED, steps.state.value.job?.progress?.state, steps.state.value.error)

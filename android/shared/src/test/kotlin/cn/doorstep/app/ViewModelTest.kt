@@ -10,6 +10,7 @@ import cn.doorstep.core.NewLedgerLine
 import cn.doorstep.core.NewMember
 import cn.doorstep.core.Role
 import cn.doorstep.core.Schedule
+import cn.doorstep.core.StepFieldKind
 import cn.doorstep.core.SpecialTag
 import cn.doorstep.core.Urgency
 import cn.doorstep.core.User
@@ -101,7 +102,7 @@ class ViewModelTest {
         assertNull(s.error)
         assertEquals("测试村一组8号", s.household?.address)
         assertEquals(listOf("降压药更换", "办理残疾人证", "生日"), s.ledger.map { it.line.title })
-        assertEquals(listOf(true, true, false), s.ledger.map { it.isDue(today) })
+        assertEquals(listOf(true, true, false), s.ledger.map { it.dueNow })
         assertTrue(s.ledger.all { it.memberName == "张桂兰" })
         val job = s.jobs.single()
         assertEquals(jobId, job.details.job.id)
@@ -146,12 +147,13 @@ class ViewModelTest {
         vm.submit().join()
         assertEquals("请先选择要办理的步骤", vm.state.value.error)
 
-        vm.choose(JobStepKind.APPROVE)
+        vm.choose(JobStepKind.APPROVE).join()
         vm.submit().join()
         assertContains(vm.state.value.error!!, "无权执行“批准”")
         assertEquals(JobState.INFORMED, store.job(jobId).progress.state)
 
-        vm.choose(JobStepKind.ACCEPT)
+        vm.choose(JobStepKind.ACCEPT).join()
+        assertEquals(listOf(StepFieldKind.MATERIALS, StepFieldKind.DATE), vm.state.value.form?.fields?.map { it.kind })
         val nonKey = item.materials.filter { !it.key }.map { it.name }
         assertEquals(nonKey, vm.state.value.materialChoices)
         vm.edit { it.copy(materials = listOf(nonKey.first())) }
@@ -166,20 +168,21 @@ class ViewModelTest {
         assertContains(vm.state.value.steps, JobStepKind.SUPPLEMENT)
         assertTrue(JobStepKind.COMPLETE !in vm.state.value.steps, "cannot complete with materials missing")
 
-        vm.choose(JobStepKind.SUPPLEMENT)
+        vm.choose(JobStepKind.SUPPLEMENT).join()
         assertEquals(listOf(nonKey.first()), vm.state.value.materialChoices)
         vm.edit { it.copy(materials = vm.state.value.materialChoices) }
         vm.submit().join()
         assertEquals(emptyList(), vm.state.value.job?.progress?.missingMaterials)
         assertContains(vm.state.value.steps, JobStepKind.COMPLETE)
 
-        vm.choose(JobStepKind.COMPLETE)
+        vm.choose(JobStepKind.COMPLETE).join()
+        assertEquals("办理结果", vm.state.value.form?.fields?.single()?.label)
         vm.edit { it.copy(text = "已办结") }
         vm.submit().join()
         assertEquals(JobState.COMPLETED, vm.state.value.job?.progress?.state)
-        vm.choose(JobStepKind.NOBODY_HOME)
+        vm.choose(JobStepKind.NOBODY_HOME).join()
         vm.submit().join()
-        assertEquals("请选择改约上门日期", vm.state.value.error)
+        assertEquals("“改约上门日期”不能为空，请填写后再保存", vm.state.value.error)
     }
 
     @Test

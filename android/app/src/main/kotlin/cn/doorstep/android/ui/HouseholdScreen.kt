@@ -185,8 +185,8 @@ private fun LedgerCard(row: LedgerRow, today: LocalDate, onDone: () -> Unit) {
                 Text("${row.memberName} · ${line.schedule.describe()} · ${line.urgency.label()}")
                 row.nextDue?.let { due ->
                     Text(
-                        if (row.isDue(today)) "已到期：$due" else "下次：$due",
-                        color = if (row.isDue(today)) MaterialTheme.colorScheme.error else MaterialTheme.colorScheme.onSurface,
+                        if (row.dueNow) "已到期：$due" else "下次：$due",
+                        color = if (row.dueNow) MaterialTheme.colorScheme.error else MaterialTheme.colorScheme.onSurface,
                     )
                 }
                 line.lastDone?.let { Text("上次完成：$it", style = MaterialTheme.typography.bodySmall) }

@@ -33,9 +33,7 @@ import androidx.lifecycle.viewmodel.compose.viewModel
 import cn.doorstep.android.PhoneLocation
 import cn.doorstep.app.JobStepState
 import cn.doorstep.app.JobStepViewModel
-import cn.doorstep.app.StepField
-import cn.doorstep.app.StepForms
-import cn.doorstep.core.JobStepKind
+import cn.doorstep.core.StepFieldKind
 import cn.doorstep.core.Rating
 
 /** Takes a job's next step: pick the step, fill in what it asks for, confirm. */
@@ -73,7 +71,7 @@ fun JobStepScreen(onBack: () -> Unit) {
 
             state.chosen?.let { kind ->
                 HorizontalDivider()
-                StepForm(kind, state, model)
+                StepForm(state, model)
                 Button(
                     onClick = { model.submit(PhoneLocation.lastKnown(context)) },
                     enabled = !state.working,
@@ -87,31 +85,26 @@ fun JobStepScreen(onBack: () -> Unit) {
     }
 }
 
-/** The inputs the chosen step asks for ([StepForms.fields]). */
+/** The inputs of the chosen step's form, as the core describes them (labels, choices). */
 @Composable
-private fun StepForm(kind: JobStepKind, state: JobStepState, model: JobStepViewModel) {
+private fun StepForm(state: JobStepState, model: JobStepViewModel) {
     val input = state.input
-    StepForms.fields(kind).forEach { field ->
-        when (field) {
-            StepField.TEXT -> OutlinedTextField(
+    state.form?.fields?.forEach { field ->
+        val label = if (field.required) field.label else "${field.label}（可不填）"
+        when (field.kind) {
+            StepFieldKind.TEXT -> OutlinedTextField(
                 value = input.text,
                 onValueChange = { text -> model.edit { it.copy(text = text) } },
-                label = { Text(StepForms.textLabel(kind) ?: "说明") },
+                label = { Text(label) },
                 minLines = 2,
                 modifier = Modifier.fillMaxWidth(),
             )
-            StepField.MATERIALS -> Column {
-                Text(
-                    when (kind) {
-                        JobStepKind.ACCEPT -> "暂缺的非关键材料（容缺受理，可不选）"
-                        JobStepKind.SUPPLEMENT -> "这次补齐的材料"
-                        else -> "材料"
-                    },
-                )
-                if (state.materialChoices.isEmpty()) {
+            StepFieldKind.MATERIALS -> Column {
+                Text(label)
+                if (field.choices.isEmpty()) {
                     Text("没有可勾选的材料", style = MaterialTheme.typography.bodySmall)
                 }
-                state.materialChoices.forEach { material ->
+                field.choices.forEach { material ->
                     val checked = material in input.materials
                     Row(verticalAlignment = Alignment.CenterVertically) {
                         Checkbox(
@@ -126,13 +119,13 @@ private fun StepForm(kind: JobStepKind, state: JobStepState, model: JobStepViewM
                     }
                 }
             }
-            StepField.DATE -> DateField(
-                label = StepForms.dateLabel(kind) ?: "日期",
+            StepFieldKind.DATE -> DateField(
+                label = label,
                 date = input.date,
                 onPick = { date -> model.edit { it.copy(date = date) } },
             )
-            StepField.RATING -> Column {
-                Text("群众评价")
+            StepFieldKind.RATING -> Column {
+                Text(label)
                 FlowRow(horizontalArrangement = Arrangement.spacedBy(8.dp)) {
                     Rating.entries.forEach { rating ->
                         FilterChip(

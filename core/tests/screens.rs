@@ -1,0 +1,179 @@
+//! Screen data from the core: the household screen in one call, and each job step's form
+//! (fields, labels, choices, what is required) with the step it becomes.
+
+mod common;
+
+use common::*;
+use doorstep_core::*;
+
+fn open_agent(dir: &tempfile::TempDir) -> Store {
+    store_at(
+        &temp_path(dir, "agent.db"),
+        agent(),
+        at("2026-03-02T01:00:00Z"),
+    )
+}
+
+fn line(member: &str, title: &str, schedule: Schedule) -> NewLedgerLine {
+    NewLedgerLine {
+        member_id: member.into(),
+        title: title.into(),
+        schedule,
+        urgency: Urgency::Amber,
+        note: String::new(),
+        visit_id: None,
+    }
+}
+
+#[test]
+fn the_household_screen_comes_in_one_call() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open_agent(&dir);
+    let (hh, member) = elderly_household(&store, "张桂兰", "13800138000");
+    let yearly = Schedule::Yearly { month: 6, day: 1 };
+    let cycle = Schedule::EveryNDays {
+        days: 30,
+        first_due: date(2026, 2, 20),
+    };
+    let done = Schedule::OneOff {
+        status: NeedStatus::Done,
+        due: None,
+    };
+    for (title, schedule) in [("生日", yearly), ("降压药更换", cycle), ("轮椅申领", done)]
+    {
+        store
+            .add_ledger_line(line(&member, title, schedule))
+            .unwrap();
+    }
+    let job = open_job(&store, &member, "pension-certification");
+
+    let screen = store.household_screen(&hh).unwrap();
+    assert_eq!(screen.household.id, hh);
+    assert_eq!(screen.members.len(), 1);
+    let titles: Vec<&str> = screen
+        .ledger
+        .iter()
+        .map(|r| r.line.title.as_str())
+        .collect();
+    assert_eq!(
+        titles,
+        ["降压药更换", "生日", "轮椅申领"],
+        "soonest first, closed last"
+    );
+    assert_eq!(
+        screen.ledger.iter().map(|r| r.due_now).collect::<Vec<_>>(),
+        [true, false, false]
+    );
+    assert!(screen.ledger.iter().all(|r| r.member_name == "张桂兰"));
+    let row = &screen.jobs[0];
+    assert_eq!(row.details.job.id, job);
+    assert_eq!(row.item_name, "养老认证");
+    assert_eq!(row.member_name, "张桂兰");
+    assert_eq!(row.next_steps, store.possible_steps(&job).unwrap());
+    assert!(screen.conflicts.is_empty());
+    assert!(matches!(
+        screen.sync_state,
+        HouseholdSyncState::Pending { .. }
+    ));
+    assert!(matches!(
+        store.household_screen("no-such-household"),
+        Err(CoreError::NotFound { .. })
+    ));
+}
+
+#[test]
+fn step_forms_describe_their_fields_and_choices() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open_agent(&dir);
+    let (_, member) = elderly_household(&store, "张桂兰", "13800138000");
+    let job = open_job(&store, &member, "medical-insurance-payment");
+
+    let accept = store.step_form(&job, JobStepKind::Accept).unwrap();
+    assert_eq!(accept.title, "受理");
+    let kinds: Vec<StepFieldKind> = accept.fields.iter().map(|f| f.kind).collect();
+    assert_eq!(kinds, [StepFieldKind::Materials, StepFieldKind::Date]);
+    assert_eq!(
+        accept.fields[0].choices,
+        ["社会保障卡", "户口簿"],
+        "non-key materials only"
+    );
+    assert!(!accept.fields[0].required && !accept.fields[1].required);
+    assert_eq!(accept.fields[1].label, "容缺材料补齐期限");
+
+    let rate = store.step_form(&job, JobStepKind::Rate).unwrap();
+    let required: Vec<(StepFieldKind, bool)> =
+        rate.fields.iter().map(|f| (f.kind, f.required)).collect();
+    assert_eq!(
+        required,
+        [(StepFieldKind::Rating, true), (StepFieldKind::Text, false)]
+    );
+    let nobody = store.step_form(&job, JobStepKind::NobodyHome).unwrap();
+    assert_eq!(nobody.fields[0].label, "改约上门日期");
+    assert!(nobody.fields[0].required);
+    assert!(
+        !store
+            .step_form(&job, JobStepKind::Reconcile)
+            .unwrap()
+            .on_phone
+    );
+    assert!(
+        store
+            .step_form(&job, JobStepKind::Approve)
+            .unwrap()
+            .fields
+            .is_empty()
+    );
+
+    // A form becomes its step, checked with the field's label.
+    let missing = |kind: JobStepKind, input: StepInput| match kind.step_from(&input) {
+        Err(CoreError::MissingField { field }) => field,
+        other => panic!("expected a missing field, got {other:?}"),
+    };
+    assert_eq!(
+        missing(JobStepKind::Return, StepInput::default()),
+        "退回原因"
+    );
+    assert_eq!(
+        missing(JobStepKind::NobodyHome, StepInput::default()),
+        "改约上门日期"
+    );
+    assert_eq!(missing(JobStepKind::Rate, StepInput::default()), "评价");
+    assert_eq!(
+        missing(JobStepKind::Supplement, StepInput::default()),
+        "补齐的材料"
+    );
+    assert!(
+        JobStepKind::Reconcile
+            .step_from(&StepInput::default())
+            .is_err()
+    );
+
+    // 容缺受理: a material missing needs its deadline; then the supplement offers it.
+    let some_missing = StepInput {
+        materials: vec!["户口簿".into()],
+        ..StepInput::default()
+    };
+    assert!(matches!(
+        store.take_step_from_form(&job, JobStepKind::Accept, &some_missing, None),
+        Err(CoreError::MissingField { field }) if field == "容缺材料补齐期限"
+    ));
+    let with_deadline = StepInput {
+        date: Some(date(2026, 3, 9)),
+        ..some_missing
+    };
+    let progress = store
+        .take_step_from_form(&job, JobStepKind::Accept, &with_deadline, None)
+        .unwrap();
+    assert_eq!(progress.missing_materials, ["户口簿"]);
+    let supplement = store.step_form(&job, JobStepKind::Supplement).unwrap();
+    assert_eq!(supplement.fields[0].choices, ["户口簿"]);
+    assert!(supplement.fields[0].required);
+    let rated = StepInput {
+        rating: Some(Rating::Good),
+        ..StepInput::default()
+    };
+    assert!(matches!(
+        store.take_step_from_form(&job, JobStepKind::Rate, &rated, None),
+        Err(CoreError::StepNotAllowed { .. })
+    ));
+}
