@@ -175,6 +175,11 @@ impl DoorstepStore {
         self.store.jobs_to_hand_up(village_id.as_deref())
     }
 
+    /// Results to take to the residents' doors (政务包裹), most urgent first.
+    pub fn deliveries(&self, village_id: Option<String>) -> Result<Vec<JobSummary>> {
+        self.store.deliveries(village_id.as_deref())
+    }
+
     /// Plans a visit and returns its id.
     pub fn plan_visit(
         &self,
@@ -245,6 +250,12 @@ impl DoorstepStore {
 #[uniffi::export]
 pub fn service_catalogue() -> Vec<ServiceItem> {
     catalogue().to_vec()
+}
+
+/// Catalogue items by name or pinyin initials (`ylrz` finds 养老认证), best matches first.
+#[uniffi::export]
+pub fn search_catalogue(query: String) -> Vec<ServiceItem> {
+    doorstep_core::domain::catalogue::search(&query)
 }
 
 /// Checks an identity number as the store will (GB 11643) and returns it normalised, for

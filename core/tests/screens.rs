@@ -177,3 +177,37 @@ fn step_forms_describe_their_fields_and_choices() {
         Err(CoreError::StepNotAllowed { .. })
     ));
 }
+
+#[test]
+fn deliveries_list_results_until_they_are_delivered() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open_agent(&dir);
+    let (_, member) = elderly_household(&store, "张桂兰", "13800138000");
+    let job = open_job(&store, &member, "pension-certification");
+    let waiting = open_job(&store, &member, "pension-certification");
+    store.take_step(&waiting, accept(), None).unwrap();
+    let step = |kind: JobStepKind, input: StepInput| {
+        store.take_step_from_form(&job, kind, &input, None).unwrap()
+    };
+    step(JobStepKind::Accept, StepInput::default());
+    assert!(store.deliveries(Some(VILLAGE)).unwrap().is_empty());
+    let text = |t: &str| StepInput {
+        text: t.into(),
+        ..StepInput::default()
+    };
+    step(JobStepKind::Complete, text("认证成功"));
+    let listed = store.deliveries(Some(VILLAGE)).unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].job_id, job);
+    assert_eq!(listed[0].state, JobState::Completed);
+    // Nobody home: it stays on the list, with a new date; signed for: it leaves the list.
+    let later = StepInput {
+        date: Some(date(2026, 3, 4)),
+        ..StepInput::default()
+    };
+    step(JobStepKind::NobodyHome, later);
+    assert_eq!(store.deliveries(None).unwrap().len(), 1);
+    step(JobStepKind::Deliver, text("本人"));
+    assert!(store.deliveries(Some(VILLAGE)).unwrap().is_empty());
+    assert!(store.deliveries(Some("other-village")).unwrap().is_empty());
+}

@@ -53,6 +53,8 @@ pub struct ServiceItem {
     pub code: String,
     /// Chinese name, for example 养老认证.
     pub name: String,
+    /// The name's pinyin initials, for searching on a phone keyboard, for example `ylrz`.
+    pub initials: String,
     /// Area, for example 社保 or 民政.
     pub category: String,
     /// The law or regulation it rests on.
@@ -126,6 +128,33 @@ pub fn item(code: &str) -> Result<&'static ServiceItem> {
         })
 }
 
+/// The items whose name holds `query`, or whose pinyin initials (`ylrz` for 养老认证) start
+/// with it or hold it, best matches first: names that start with it, then names that hold it,
+/// then initials that start with it, then initials that hold it; catalogue order within each.
+/// An empty query gives the whole catalogue.
+pub fn search(query: &str) -> Vec<ServiceItem> {
+    let query = query.trim().to_lowercase();
+    let rank = |item: &ServiceItem| {
+        if item.name.starts_with(&query) {
+            Some(0)
+        } else if item.name.contains(&query) {
+            Some(1)
+        } else if item.initials.starts_with(&query) {
+            Some(2)
+        } else if item.initials.contains(&query) {
+            Some(3)
+        } else {
+            None
+        }
+    };
+    let mut found: Vec<(u8, &ServiceItem)> = catalogue()
+        .iter()
+        .filter_map(|item| rank(item).map(|r| (r, item)))
+        .collect();
+    found.sort_by_key(|(r, _)| *r);
+    found.into_iter().map(|(_, item)| item.clone()).collect()
+}
+
 /// The name of the item with `code`, or the code itself when the catalogue lacks it (a job
 /// written by a newer app).
 pub fn item_name(code: &str) -> String {
@@ -165,6 +194,41 @@ mod tests {
                 "{name} is in the catalogue"
             );
         }
+    }
+
+    #[test]
+    fn initials_are_the_names_pinyin_initials() {
+        use pinyin::ToPinyin;
+        for item in catalogue() {
+            let initials: String = item
+                .name
+                .as_str()
+                .to_pinyin()
+                .flatten()
+                .map(|p| p.first_letter())
+                .collect();
+            assert_eq!(item.initials, initials, "{}", item.name);
+        }
+    }
+
+    #[test]
+    fn search_by_name_or_initials() {
+        let names = |q: &str| search(q).into_iter().map(|i| i.name).collect::<Vec<_>>();
+        assert_eq!(names("ylrz"), ["养老认证"]);
+        assert_eq!(names("YLRZ"), ["养老认证"]);
+        assert_eq!(
+            names("社保卡")[..3],
+            ["社保卡申领", "社保卡激活", "社保卡挂失补换"]
+        );
+        let pension = names("养老");
+        assert_eq!(
+            pension[0], "养老认证",
+            "a name that starts with it comes first"
+        );
+        assert!(pension.contains(&"城乡居民养老保险参保登记".to_string()));
+        assert_eq!(names("cjr").len(), 3, "残疾人 items by initials");
+        assert_eq!(search("").len(), catalogue().len());
+        assert!(search("没有这个事项").is_empty());
     }
 
     #[test]

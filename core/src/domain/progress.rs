@@ -53,6 +53,11 @@ impl JobState {
         JobState::Returned,
     ];
 
+    /// The states in which a job's result waits to be taken to the resident's door (政务包裹):
+    /// done, the parcel not yet fetched from the town or on its way.
+    pub const AWAITING_DELIVERY: &'static [JobState] =
+        &[JobState::Completed, JobState::ParcelSignedOut];
+
     /// Whether the job still asks the village or the town for work (not closed).
     pub fn is_open(self) -> bool {
         self != JobState::Closed

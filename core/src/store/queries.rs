@@ -267,14 +267,31 @@ impl Store {
 
     /// Jobs accepted (or returned) in the village and waiting to be handed up to the town.
     pub fn jobs_to_hand_up(&self, village_id: Option<&str>) -> Result<Vec<JobSummary>> {
+        self.job_list(
+            "j.state IN ('accepted', 'returned') AND j.item_tier IN ('town', 'district')",
+            village_id,
+        )
+    }
+
+    /// Results to take to the residents' doors (政务包裹): jobs done whose result has not been
+    /// delivered, most urgent first.
+    pub fn deliveries(&self, village_id: Option<&str>) -> Result<Vec<JobSummary>> {
+        let states: Vec<String> = JobState::AWAITING_DELIVERY
+            .iter()
+            .map(|s| format!("'{}'", s.code()))
+            .collect();
+        self.job_list(&format!("j.state IN ({})", states.join(", ")), village_id)
+    }
+
+    /// Jobs matching `condition` (SQL over `jobs j`), in a village or all, most urgent first.
+    fn job_list(&self, condition: &str, village_id: Option<&str>) -> Result<Vec<JobSummary>> {
         let inner = self.lock();
-        let mut stmt = inner.conn.prepare_cached(
+        let mut stmt = inner.conn.prepare_cached(&format!(
             "SELECT j.id, j.household_id, m.name, j.item_code, j.state, j.urgency, j.promised_due
                FROM jobs j JOIN members m ON m.id = j.member_id
-              WHERE j.state IN ('accepted', 'returned') AND j.item_tier IN ('town', 'district')
-                AND (?1 IS NULL OR j.village_id = ?1)
-              ORDER BY j.urgency, j.promised_due, j.id",
-        )?;
+              WHERE {condition} AND (?1 IS NULL OR j.village_id = ?1)
+              ORDER BY j.urgency, j.promised_due, j.id"
+        ))?;
         let rows = stmt.query_map(params![village_id], |r| {
             let code: String = r.get(3)?;
             let state: String = r.get(4)?;

@@ -6,6 +6,7 @@ import cn.doorstep.core.HouseholdScreen
 import cn.doorstep.core.JobDetails
 import cn.doorstep.core.JobProgress
 import cn.doorstep.core.JobStepKind
+import cn.doorstep.core.JobSummary
 import cn.doorstep.core.Location
 import cn.doorstep.core.ServiceItem
 import cn.doorstep.core.StepForm
@@ -69,6 +70,12 @@ class DoorstepRepository(
     /** Today's work in every village of the user, most urgent first. */
     suspend fun todayWork(limit: UInt = 500u): List<WorkItem> =
         onStore { store.todayWork(today(), null, limit) }
+
+    /** Results to take to the residents' doors, most urgent first. */
+    suspend fun deliveries(): List<JobSummary> = onStore { store.deliveries(null) }
+
+    /** Catalogue items by name or pinyin initials, best matches first. */
+    suspend fun searchCatalogue(query: String): List<ServiceItem> = onStore { cn.doorstep.ffi.searchCatalogue(query) }
 
     /** Everything the household screen shows, in one call. */
     suspend fun householdScreen(householdId: String): HouseholdScreen =

@@ -186,6 +186,45 @@ class ViewModelTest {
     }
 
     @Test
+    fun deliveriesAreSignedForOrComeAgain() = screens {
+        val jobId = openJob()
+        store.takeStepFromForm(jobId, JobStepKind.ACCEPT, emptyStepInput, null)
+        val vm = DeliveriesViewModel(repo, this)
+        vm.refresh().join()
+        assertTrue(vm.state.value.jobs.isEmpty())
+        store.takeStepFromForm(jobId, JobStepKind.COMPLETE, emptyStepInput.copy(text = "已办结"), null)
+        vm.refresh().join()
+        assertEquals(listOf(jobId), vm.state.value.jobs.map { it.jobId })
+
+        vm.nobodyHome(jobId, null).join()
+        assertEquals("“改约上门日期”不能为空，请填写后再保存", vm.state.value.error)
+        vm.nobodyHome(jobId, today.plusDays(2)).join()
+        assertEquals("无人在家，已改约 ${today.plusDays(2)}", vm.state.value.notice)
+        assertEquals(1, vm.state.value.jobs.size)
+        vm.delivered(jobId, " ").join()
+        assertContains(vm.state.value.error!!, "签收人")
+        vm.delivered(jobId, "张桂兰").join()
+        assertNull(vm.state.value.error)
+        assertTrue(vm.state.value.jobs.isEmpty())
+        assertEquals(JobState.DELIVERED, store.job(jobId).progress.state)
+    }
+
+    @Test
+    fun catalogueIsSearchedByNameOrInitials() = screens {
+        val vm = CatalogueViewModel(repo, this)
+        vm.search("ylrz").join()
+        assertEquals(listOf("养老认证"), vm.state.value.results.map { it.name })
+        vm.search("社保卡").join()
+        val first = vm.state.value.results.first()
+        assertEquals("社保卡申领", first.name)
+        vm.choose(first)
+        assertEquals(15u, vm.state.value.chosen?.timeLimitDays)
+        vm.search("没有这个事项").join()
+        assertTrue(vm.state.value.results.isEmpty())
+        assertNull(vm.state.value.error)
+    }
+
+    @Test
     fun syncScreenShowsWhyItCannotSync() = screens {
         val vm = SyncViewModel(repo, this)
         vm.refreshStatus().join()
