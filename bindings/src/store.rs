@@ -5,11 +5,11 @@ use std::sync::Arc;
 
 use chrono::NaiveDate;
 use doorstep_core::{
-    CoreError, EntityKind, FieldConflict, Figures, HouseholdData, HouseholdPatch, HouseholdScreen,
-    HouseholdSyncState, JobDetails, JobProgress, JobStep, JobStepKind, JobSummary, Location,
-    MemberPatch, NeedStatus, NewHousehold, NewJob, NewLedgerLine, NewMember, RejectedHousehold,
-    RosterEntry, SearchHit, ServiceItem, SpecialTag, StepForm, StepInput, Store, StoreOptions,
-    SyncStatus, User, VisitRecord, WorkItem, catalogue, validate,
+    CoreError, EntityKind, FieldConflict, Figures, HandUpGroup, HouseholdData, HouseholdPatch,
+    HouseholdScreen, HouseholdSyncState, JobDetails, JobProgress, JobStep, JobStepKind, JobSummary,
+    Location, MemberPatch, NeedStatus, NewHousehold, NewJob, NewLedgerLine, NewMember,
+    RejectedHousehold, RosterEntry, SearchHit, ServiceItem, SpecialTag, StepForm, StepInput, Store,
+    StoreOptions, SyncStatus, User, VisitRecord, WorkItem, catalogue, validate,
 };
 
 use crate::key::{DatabaseKey, KeyFromApp};
@@ -173,6 +173,17 @@ impl DoorstepStore {
     /// Jobs accepted in the village and waiting to be carried to the town.
     pub fn jobs_to_hand_up(&self, village_id: Option<String>) -> Result<Vec<JobSummary>> {
         self.store.jobs_to_hand_up(village_id.as_deref())
+    }
+
+    /// The jobs waiting to be handed up, grouped by village group (村民小组).
+    pub fn hand_up_groups(&self, village_id: Option<String>) -> Result<Vec<HandUpGroup>> {
+        self.store.hand_up_groups(village_id.as_deref())
+    }
+
+    /// Hands up several jobs at once, carried by `carrier`; for each job in order, why it could
+    /// not be handed up (the core's words), or nothing when it was.
+    pub fn hand_up_jobs(&self, job_ids: Vec<String>, carrier: String) -> Vec<Option<String>> {
+        self.store.hand_up_jobs(&job_ids, &carrier)
     }
 
     /// Results to take to the residents' doors (政务包裹), most urgent first.

@@ -47,8 +47,8 @@ pub use domain::visit::{Visit, VisitOutcome, VisitRecord};
 pub use error::{CoreError, Result};
 pub use figures::{Figures, ItemCount, ModeCount};
 pub use store::{
-    HouseholdScreen, HouseholdSyncState, IncomingChanges, JobRow, JobSummary, KeyProvider,
-    LedgerRow, RejectedHousehold, RosterEntry, SearchHit, Store, StoreOptions, SyncStatus,
-    WorkItem, WorkKind,
+    HandUpGroup, HouseholdScreen, HouseholdSyncState, IncomingChanges, JobRow, JobSummary,
+    KeyProvider, LedgerRow, RejectedHousehold, RosterEntry, SearchHit, Store, StoreOptions,
+    SyncStatus, WorkItem, WorkKind,
 };
 pub use time::{Clock, FixedClock, SystemClock};

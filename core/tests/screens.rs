@@ -211,3 +211,54 @@ fn deliveries_list_results_until_they_are_delivered() {
     assert!(store.deliveries(Some(VILLAGE)).unwrap().is_empty());
     assert!(store.deliveries(Some("other-village")).unwrap().is_empty());
 }
+
+#[test]
+fn the_village_head_hands_up_a_groups_jobs_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open_agent(&dir);
+    let (_, third) = elderly_household(&store, "张桂兰", "13800138000");
+    let first_group = store
+        .create_household(NewHousehold {
+            village_id: VILLAGE.into(),
+            group_name: "一组".into(),
+            address: "三兴村一组3号".into(),
+            phone: None,
+        })
+        .unwrap();
+    let first = store
+        .add_member(
+            &first_group,
+            NewMember {
+                name: "李秀英".into(),
+                relation: "户主".into(),
+                tags: vec![SpecialTag::Disabled],
+                ..NewMember::default()
+            },
+        )
+        .unwrap();
+    let town_job = |member: &str| {
+        let job = open_job(&store, member, "social-security-card-application");
+        store.take_step(&job, accept(), None).unwrap();
+        job
+    };
+    let (a, b, c) = (town_job(&third), town_job(&first), town_job(&third));
+    store.sign_in(head()).unwrap();
+    let groups = store.hand_up_groups(Some(VILLAGE)).unwrap();
+    let shape: Vec<(&str, usize)> = groups
+        .iter()
+        .map(|g| (g.group_name.as_str(), g.jobs.len()))
+        .collect();
+    assert_eq!(shape, [("一组", 1), ("三组", 2)]);
+    assert_eq!(groups[0].jobs[0].job_id, b);
+
+    let outcomes = store.hand_up_jobs(&[a.clone(), b.clone(), "no-such-job".into()], "权兴旺");
+    assert_eq!(outcomes[..2], [None, None]);
+    assert!(
+        outcomes[2].as_deref().unwrap().contains("找不到"),
+        "{outcomes:?}"
+    );
+    assert_eq!(store.job(&a).unwrap().progress.state, JobState::HandedUp);
+    let left = store.hand_up_groups(Some(VILLAGE)).unwrap();
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0].jobs[0].job_id, c);
+}

@@ -20,7 +20,7 @@ use lru::LruCache;
 use rusqlite::{Connection, OptionalExtension};
 
 pub use changes::IncomingChanges;
-pub use queries::{JobSummary, RosterEntry, SearchHit, WorkItem, WorkKind};
+pub use queries::{HandUpGroup, JobSummary, RosterEntry, SearchHit, WorkItem, WorkKind};
 pub use screens::{HouseholdScreen, JobRow, LedgerRow};
 pub use sync_state::{
     HouseholdSyncState, IncomingSnapshot, PendingPush, PushOutcome, ReceivedRound,
@@ -321,6 +321,23 @@ impl Store {
             doc.add_job(&id, &event_id, &input, ctx)
         })?;
         Ok(id)
+    }
+
+    /// Hands up several jobs at once, carried by `carrier` (the rotating village head's duty
+    /// day): each job on its own, so one that cannot be handed up does not hold back the rest.
+    /// Returns, for each job in order, why it could not be handed up, or `None`.
+    pub fn hand_up_jobs(&self, job_ids: &[String], carrier: &str) -> Vec<Option<String>> {
+        let step = JobStep::HandUp {
+            carrier: carrier.to_string(),
+        };
+        job_ids
+            .iter()
+            .map(|job_id| {
+                self.take_step(job_id, step.clone(), None)
+                    .err()
+                    .map(|e| e.to_string())
+            })
+            .collect()
     }
 
     /// Takes the next step of a job, checked against the core's rules; returns the new progress.

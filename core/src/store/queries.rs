@@ -116,6 +116,18 @@ pub struct JobSummary {
     pub urgency: Urgency,
     /// Promised completion date.
     pub promised_due: Option<NaiveDate>,
+    /// The household's village group (村民小组), where its group leader collects.
+    pub group_name: String,
+}
+
+/// The jobs of one village group (村民小组) waiting to be handed up.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct HandUpGroup {
+    /// The group.
+    pub group_name: String,
+    /// Its jobs, most urgent first.
+    pub jobs: Vec<JobSummary>,
 }
 
 fn date_col(row: &Row<'_>, idx: usize) -> rusqlite::Result<Option<NaiveDate>> {
@@ -287,8 +299,10 @@ impl Store {
     fn job_list(&self, condition: &str, village_id: Option<&str>) -> Result<Vec<JobSummary>> {
         let inner = self.lock();
         let mut stmt = inner.conn.prepare_cached(&format!(
-            "SELECT j.id, j.household_id, m.name, j.item_code, j.state, j.urgency, j.promised_due
+            "SELECT j.id, j.household_id, m.name, j.item_code, j.state, j.urgency, j.promised_due,
+                    h.group_name
                FROM jobs j JOIN members m ON m.id = j.member_id
+                    JOIN households h ON h.id = j.household_id
               WHERE {condition} AND (?1 IS NULL OR j.village_id = ?1)
               ORDER BY j.urgency, j.promised_due, j.id"
         ))?;
@@ -304,9 +318,28 @@ impl Store {
                 state: JobState::from_code(&state).unwrap_or(JobState::Accepted),
                 urgency: urgency_col(r, 5)?,
                 promised_due: date_col(r, 6)?,
+                group_name: r.get(7)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The jobs waiting to be handed up ([`Store::jobs_to_hand_up`]), grouped by village group
+    /// (村民小组, in name order), for the rotating village head's duty day.
+    pub fn hand_up_groups(&self, village_id: Option<&str>) -> Result<Vec<HandUpGroup>> {
+        let mut groups: Vec<HandUpGroup> = Vec::new();
+        let mut jobs = self.jobs_to_hand_up(village_id)?;
+        jobs.sort_by(|a, b| a.group_name.cmp(&b.group_name));
+        for job in jobs {
+            match groups.last_mut() {
+                Some(group) if group.group_name == job.group_name => group.jobs.push(job),
+                _ => groups.push(HandUpGroup {
+                    group_name: job.group_name.clone(),
+                    jobs: vec![job],
+                }),
+            }
+        }
+        Ok(groups)
     }
 
     /// A village's figures for the days `from..=to` (the core's [`crate::figures`]).

@@ -2,12 +2,15 @@ package cn.doorstep.app
 
 import cn.doorstep.core.ConflictValue
 import cn.doorstep.core.FieldConflict
+import cn.doorstep.core.Figures
+import cn.doorstep.core.HandUpGroup
 import cn.doorstep.core.HouseholdScreen
 import cn.doorstep.core.JobDetails
 import cn.doorstep.core.JobProgress
 import cn.doorstep.core.JobStepKind
 import cn.doorstep.core.JobSummary
 import cn.doorstep.core.Location
+import cn.doorstep.core.NewMember
 import cn.doorstep.core.ServiceItem
 import cn.doorstep.core.StepForm
 import cn.doorstep.core.StepInput
@@ -70,6 +73,21 @@ class DoorstepRepository(
     /** Today's work in every village of the user, most urgent first. */
     suspend fun todayWork(limit: UInt = 500u): List<WorkItem> =
         onStore { store.todayWork(today(), null, limit) }
+
+    /** Adds a member to a household and returns the member's id. */
+    suspend fun addMember(householdId: String, member: NewMember): String =
+        onStore { store.addMember(householdId, member) }
+
+    /** A village's figures between two dates (inclusive). */
+    suspend fun figures(villageId: String, from: LocalDate, to: LocalDate): Figures =
+        onStore { store.figures(villageId, from, to) }
+
+    /** Jobs waiting to be handed up, by village group. */
+    suspend fun handUpGroups(villageId: String?): List<HandUpGroup> = onStore { store.handUpGroups(villageId) }
+
+    /** Hands up several jobs at once; for each, why it could not be handed up, or null. */
+    suspend fun handUpJobs(jobIds: List<String>, carrier: String): List<String?> =
+        onStore { store.handUpJobs(jobIds, carrier) }
 
     /** Results to take to the residents' doors, most urgent first. */
     suspend fun deliveries(): List<JobSummary> = onStore { store.deliveries(null) }

@@ -210,6 +210,65 @@ class ViewModelTest {
     }
 
     @Test
+    fun memberFormChecksNumbersAsTypedThenSaves() = screens {
+        val vm = MemberFormViewModel(repo, this, householdId)
+        vm.edit { it.copy(name = "张明", idNumber = "110105194912310021") }
+        assertContains(vm.state.value.idNumberError!!, "身份证号码无效")
+        vm.edit { it.copy(idNumber = "11010519491231002X", phone = "1380013800") }
+        assertNull(vm.state.value.idNumberError)
+        assertContains(vm.state.value.phoneError!!, "手机号码无效")
+        vm.save().join()
+        assertContains(vm.state.value.error!!, "手机号码无效")
+        assertNull(vm.state.value.savedMemberId)
+        vm.edit { it.copy(phone = "13800138000", tags = listOf(SpecialTag.DISABLED)) }
+        assertNull(vm.state.value.phoneError)
+        vm.save().join()
+        val id = assertNotNull(vm.state.value.savedMemberId, vm.state.value.error)
+        val saved = store.household(householdId).members.single { it.id == id }
+        assertEquals(listOf(SpecialTag.DISABLED), saved.tags)
+        assertEquals("13800138000", saved.phone)
+    }
+
+    @Test
+    fun figuresCountThisMonthsJobs() = screens {
+        openJob()
+        val vm = FiguresViewModel(repo, this, "t-village")
+        vm.refresh().join()
+        val s = vm.state.value
+        assertNull(s.error)
+        assertEquals(today.withDayOfMonth(1), s.from)
+        assertEquals(1L, s.figures?.jobsOpened)
+        assertEquals(1L, s.figures?.specialNeeds, "张桂兰 lives alone")
+        assertEquals(0L, s.figures?.specialNeedsResponded)
+    }
+
+    @Test
+    fun theVillageHeadHandsUpAGroupsJobs() = screens {
+        val item = serviceCatalogue().first { it.tier == ItemTier.TOWN }
+        val jobId = store.openJob(NewJob(memberId, item.code, item.modes.first(), Urgency.AMBER, "", null))
+        store.takeStepFromForm(jobId, JobStepKind.ACCEPT, emptyStepInput, null)
+        store.signIn(User("t-head", "权兴旺", Role.VILLAGE_HEAD, listOf("t-village")))
+        val vm = HandUpViewModel(repo, this, "t-village")
+        vm.refresh().join()
+        assertEquals(listOf("一组"), vm.state.value.groups.map { it.groupName })
+        assertEquals("权兴旺", vm.state.value.carrier)
+        vm.handUp().join()
+        assertEquals("请先勾选要转办的办件", vm.state.value.error)
+        vm.selectGroup("一组")
+        assertEquals(setOf(jobId), vm.state.value.selected)
+        vm.editCarrier(" ")
+        vm.handUp().join()
+        assertContains(vm.state.value.error!!, "带件的轮值村长")
+        vm.selectGroup("一组")
+        vm.editCarrier("权兴旺")
+        vm.handUp().join()
+        assertNull(vm.state.value.error)
+        assertEquals("已转办 1 件，由 权兴旺 带到镇便民服务中心", vm.state.value.notice)
+        assertTrue(vm.state.value.groups.isEmpty())
+        assertEquals(JobState.HANDED_UP, store.job(jobId).progress.state)
+    }
+
+    @Test
     fun catalogueIsSearchedByNameOrInitials() = screens {
         val vm = CatalogueViewModel(repo, this)
         vm.search("ylrz").join()
