@@ -79,6 +79,11 @@ impl DoorstepStore {
         self.store.household_ids()
     }
 
+    /// Today in the town's time zone (Beijing time), by the store's clock.
+    pub fn today(&self) -> NaiveDate {
+        self.store.today()
+    }
+
     /// A household's full record: members, ledger, jobs with progress, visits.
     pub fn household(&self, household_id: String) -> Result<HouseholdData> {
         self.store.household(&household_id)

@@ -47,6 +47,11 @@ fn the_household_screen_comes_in_one_call() {
     }
     let job = open_job(&store, &member, "pension-certification");
 
+    assert_eq!(
+        store.today(),
+        date(2026, 3, 2),
+        "01:00 UTC is 09:00 in the town"
+    );
     let screen = store.household_screen(&hh).unwrap();
     assert_eq!(screen.household.id, hh);
     assert_eq!(screen.members.len(), 1);

@@ -220,6 +220,12 @@ impl Store {
         Ok(())
     }
 
+    /// Today in the town's time zone (Beijing time), by this store's clock: the day due dates
+    /// and today's work are counted from, for every shell.
+    pub fn today(&self) -> NaiveDate {
+        crate::time::local_date(self.clock.now())
+    }
+
     /// The signed-in user, if any.
     pub fn current_user(&self) -> Option<User> {
         self.lock().user.clone()

@@ -17,7 +17,6 @@ use crate::domain::step_form::{StepForm, StepInput};
 use crate::domain::visit::Visit;
 use crate::error::{CoreError, Result};
 use crate::store::HouseholdSyncState;
-use crate::time::local_date;
 
 /// A ledger line as the household screen lists it.
 #[derive(Debug, Clone, PartialEq)]
@@ -71,7 +70,7 @@ impl Store {
     /// Everything the household screen shows, read at once.
     pub fn household_screen(&self, household_id: &str) -> Result<HouseholdScreen> {
         let role = self.current_user().ok_or(CoreError::NotSignedIn)?.role;
-        let today = local_date(self.clock.now());
+        let today = self.today();
         let (data, conflicts) =
             self.read_doc(household_id, |doc| Ok((doc.read()?, doc.conflicts()?)))?;
         let name_of = |member_id: &str| {

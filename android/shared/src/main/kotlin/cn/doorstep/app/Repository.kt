@@ -34,7 +34,7 @@ import kotlinx.coroutines.flow.asStateFlow
 import kotlinx.coroutines.flow.update
 import kotlinx.coroutines.withContext
 
-/** The rural town's time zone: due dates and "today" are counted in it. */
+/** The rural town's time zone, for showing times (the core counts "today" in it too). */
 val SHANGHAI: ZoneId = ZoneId.of("Asia/Shanghai")
 
 /**
@@ -47,7 +47,6 @@ class DoorstepRepository(
     /** The sync server: its address and the certificates to trust for it. */
     val server: SyncServer,
     private val io: CoroutineDispatcher = Dispatchers.IO,
-    private val clock: () -> LocalDate = { LocalDate.now(SHANGHAI) },
 ) {
     private val finishedSyncs = MutableStateFlow(0)
 
@@ -61,8 +60,8 @@ class DoorstepRepository(
         serviceCatalogue().associateBy { it.code }
     }
 
-    /** Today's date in the town. */
-    fun today(): LocalDate = clock()
+    /** Today's date in the town, as the core counts it (Beijing time). */
+    fun today(): LocalDate = store.today()
 
     /** The catalogue item of a job's item code, if the app knows it. */
     fun item(code: String): ServiceItem? = catalogue[code]
