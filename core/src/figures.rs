@@ -10,7 +10,6 @@ use chrono::{Datelike, NaiveDate};
 use crate::domain::catalogue::{self, ServiceMode};
 use crate::domain::ledger::NeedStatus;
 use crate::domain::progress::JobState;
-use crate::domain::step::Rating;
 use crate::error::{CoreError, Result};
 
 /// How a figure is defined, as shown next to it.
@@ -341,15 +340,6 @@ impl Counts {
     pub fn average_handling_hours(&self) -> Option<f64> {
         (self.jobs_timed > 0)
             .then(|| self.handling_millis as f64 / self.jobs_timed as f64 / 3_600_000.0)
-    }
-
-    /// The rating counts, good first, with their labels.
-    pub fn ratings(&self) -> [(Rating, i64); 3] {
-        [
-            (Rating::Good, self.rated_good),
-            (Rating::Average, self.rated_average),
-            (Rating::Bad, self.rated_bad),
-        ]
     }
 
     /// Jobs by item: (code, name, count), most first.

@@ -86,7 +86,7 @@ fun HouseholdScreen(
 
             item { SectionTitle("服务台账（${state.ledger.size}）") }
             items(state.ledger, key = { "line-${it.line.id}" }) { row ->
-                LedgerCard(row, today, onDone = { model.markReminderDone(row.line.id) })
+                LedgerCard(row, onDone = { model.markReminderDone(row.line.id) })
             }
 
             item { SectionTitle("帮代办件（${state.jobs.size}）") }
@@ -174,7 +174,7 @@ private fun MemberRow(member: Member, today: LocalDate) {
 }
 
 @Composable
-private fun LedgerCard(row: LedgerRow, today: LocalDate, onDone: () -> Unit) {
+private fun LedgerCard(row: LedgerRow, onDone: () -> Unit) {
     val line = row.line
     val isReminder = remember(line) { line.isReminder() }
     Card(Modifier.fillMaxWidth()) {
