@@ -5,6 +5,7 @@ use doorstep_core::KeyProvider;
 
 /// Why the app could not supply the key.
 #[derive(Debug, uniffi::Error)]
+#[uniffi::export(Display)]
 pub enum KeyError {
     /// The key store is locked or the key is gone; `reason` is shown to the user.
     Unavailable {

@@ -9,7 +9,9 @@ use doorstep_core::{
     HouseholdScreen, HouseholdSyncState, JobDetails, JobProgress, JobStep, JobStepKind, JobSummary,
     Location, MemberPatch, NeedStatus, NewHousehold, NewJob, NewLedgerLine, NewMember,
     RejectedHousehold, RosterEntry, SearchHit, ServiceItem, SpecialTag, StepForm, StepInput, Store,
-    StoreOptions, SyncStatus, User, VisitRecord, WorkItem, catalogue, validate,
+    StoreOptions, SyncStatus, User, VisitRecord, WorkItem, catalogue,
+    sync::{SyncDecision, SyncPolicy},
+    validate,
 };
 
 use crate::key::{DatabaseKey, KeyFromApp};
@@ -244,6 +246,13 @@ impl DoorstepStore {
     /// What the app shows about sync: last success, pending changes, last error.
     pub fn sync_status(&self) -> Result<SyncStatus> {
         self.store.sync_status()
+    }
+
+    /// What the background sync should do now (sync, wait for the network, wait a while,
+    /// or stop), by the core's one retry policy; `connected` is whether the phone has a network.
+    pub fn next_sync(&self, connected: bool) -> Result<SyncDecision> {
+        let status = self.store.sync_status()?;
+        Ok(SyncPolicy::default().decide(&status, connected, self.store.now()))
     }
 
     /// Where one household stands with the server.

@@ -2,9 +2,12 @@
 
 use thiserror::Error;
 
-/// Everything that can go wrong in the core. Each message says what is wrong and what to do.
+/// Everything that can go wrong in the core. Each message (the `Display` text, which the
+/// bindings export) says in Chinese what is wrong and what to do; the fields say which input
+/// and which rule. Text from SQLite or automerge is kept in `detail` fields for support staff
+/// and never shown.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Error), uniffi(flat_error))]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Error), uniffi::export(Display))]
 pub enum CoreError {
     /// An identity number failed the GB 11643 checks.
     #[error("身份证号码无效：{reason}。请核对18位居民身份证号码后重新输入")]
@@ -124,14 +127,18 @@ pub enum CoreError {
     /// The document's content does not follow the schema.
     #[error("户档案内容损坏或格式不符：{reason}")]
     InvalidDocument {
-        /// What was found wrong.
+        /// What was found wrong, in Chinese.
         reason: String,
+        /// The underlying library's words, if any (not shown).
+        detail: String,
     },
     /// Changes received for a document could not be decoded or applied.
     #[error("收到的变更无法解析：{reason}")]
     InvalidChanges {
-        /// Why decoding failed.
+        /// Why decoding failed, in Chinese.
         reason: String,
+        /// The underlying library's words, if any (not shown).
+        detail: String,
     },
     /// The store could not be opened with the key given (or needs one and got none).
     #[error(
@@ -145,26 +152,22 @@ pub enum CoreError {
         reason: String,
     },
     /// The local database failed.
-    #[error("本地数据库出错：{reason}。数据未丢失，请重试；如反复出现请联系镇便民服务中心")]
+    #[error("本地数据库出错，数据未丢失，请重试；如反复出现请联系镇便民服务中心")]
     Storage {
-        /// The underlying error, for support staff.
-        reason: String,
+        /// The underlying error, for support staff (not shown).
+        detail: String,
     },
 }
 
 impl From<rusqlite::Error> for CoreError {
     fn from(err: rusqlite::Error) -> Self {
-        CoreError::Storage {
-            reason: err.to_string(),
-        }
+        storage(err)
     }
 }
 
 impl From<automerge::AutomergeError> for CoreError {
     fn from(err: automerge::AutomergeError) -> Self {
-        CoreError::InvalidDocument {
-            reason: err.to_string(),
-        }
+        unreadable_doc(err)
     }
 }
 
@@ -186,9 +189,78 @@ pub(crate) fn not_found(kind: &str, id: &str) -> CoreError {
     }
 }
 
-/// Shorthand for [`CoreError::InvalidDocument`].
-pub(crate) fn invalid_doc(reason: impl Into<String>) -> CoreError {
+/// Shorthand for [`CoreError::InvalidDocument`] found by the core's own checks.
+pub fn invalid_doc(reason: impl Into<String>) -> CoreError {
     CoreError::InvalidDocument {
         reason: reason.into(),
+        detail: String::new(),
+    }
+}
+
+/// A document automerge could not read or change, with automerge's words kept as the detail.
+pub(crate) fn unreadable_doc(err: impl std::fmt::Display) -> CoreError {
+    CoreError::InvalidDocument {
+        reason: "数据无法读取".into(),
+        detail: err.to_string(),
+    }
+}
+
+/// Changes that could not be decoded or applied: why in Chinese, the library's words as detail.
+pub fn invalid_changes(reason: impl Into<String>, detail: impl std::fmt::Display) -> CoreError {
+    CoreError::InvalidChanges {
+        reason: reason.into(),
+        detail: detail.to_string(),
+    }
+}
+
+/// A failure of the local database (or of encoding what it keeps), with its words as detail.
+pub(crate) fn storage(err: impl std::fmt::Display) -> CoreError {
+    CoreError::Storage {
+        detail: err.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::document::{HouseholdDoc, decode_change};
+    use crate::sync::{SyncError, protocol};
+
+    /// Whether a message a person reads has no Latin words (the libraries speak English).
+    fn reads_as_chinese(message: &str) -> bool {
+        !message.chars().any(|c| c.is_ascii_alphabetic())
+    }
+
+    #[test]
+    fn library_failures_reach_people_in_chinese_with_the_words_kept_as_detail() {
+        let sqlite = rusqlite::Connection::open_in_memory()
+            .unwrap()
+            .execute("INSERT INTO nowhere VALUES (1)", [])
+            .unwrap_err();
+        let garbage = b"not an automerge document";
+        let failures = [
+            CoreError::from(sqlite),
+            HouseholdDoc::load(garbage, automerge::ActorId::random()).unwrap_err(),
+            decode_change(garbage).unwrap_err(),
+        ];
+        for err in failures {
+            assert!(reads_as_chinese(&err.to_string()), "{err}");
+            let (CoreError::Storage { detail }
+            | CoreError::InvalidDocument { detail, .. }
+            | CoreError::InvalidChanges { detail, .. }) = &err
+            else {
+                panic!("unexpected {err:?}")
+            };
+            assert!(!detail.is_empty(), "{err:?}");
+        }
+        let mut cut_short = protocol::MAGIC.to_vec();
+        cut_short.extend([protocol::PROTOCOL_VERSION, 0, 0xff, 0xff]);
+        let corrupt = protocol::decode::<protocol::SyncRequest>(&cut_short).unwrap_err();
+        let sync = SyncError::from(corrupt);
+        assert!(reads_as_chinese(&sync.to_string()), "{sync}");
+        assert!(
+            matches!(&sync, SyncError::Protocol { detail, .. } if !detail.is_empty()),
+            "{sync:?}"
+        );
     }
 }

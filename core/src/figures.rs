@@ -494,9 +494,10 @@ impl Tally {
             _ => 1,
         };
         if row.counts.len() != wanted {
-            return Err(CoreError::Storage {
-                reason: format!("统计行应有 {wanted} 个数，实际 {}", row.counts.len()),
-            });
+            return Err(crate::error::storage(format!(
+                "统计行应有 {wanted} 个数，实际 {}",
+                row.counts.len()
+            )));
         }
         let n = &row.counts;
         let c = self.cells.entry((row.village_id, row.period)).or_default();

@@ -38,7 +38,7 @@ pub use domain::household::{
 };
 pub use domain::intake::IntakeSource;
 pub use domain::job::{Job, JobDetails, NewJob};
-pub use domain::ledger::{LedgerLine, NeedStatus, NewLedgerLine, Schedule, Urgency};
+pub use domain::ledger::{LedgerLine, NeedStatus, NewLedgerLine, Schedule, ScheduleKind, Urgency};
 pub use domain::progress::{JobConflict, JobProgress, JobState};
 pub use domain::region::{Region, RegionTier, Role, User};
 pub use domain::step::{Actor, JobEvent, JobStep, JobStepKind, Location, Rating};

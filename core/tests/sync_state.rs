@@ -137,16 +137,21 @@ fn acknowledgements_refusals_and_received_changes_are_committed_together() {
         phone.changes_since(&first, &[]).unwrap().len()
     );
 
-    // An error is shown until the next success.
-    phone.record_sync_error("网络连接失败").unwrap();
-    assert_eq!(
-        phone.sync_status().unwrap().last_error.as_deref(),
-        Some("网络连接失败")
-    );
+    // An error is shown until the next success; failures (not cancellations) are counted for
+    // the back-off until then.
+    phone.record_sync_error("网络连接失败", true).unwrap();
+    phone.record_sync_error("网络连接失败", true).unwrap();
+    phone.record_sync_error("同步已取消", false).unwrap();
+    let status = phone.sync_status().unwrap();
+    assert_eq!(status.last_error.as_deref(), Some("同步已取消"));
+    assert_eq!(status.failures_in_a_row, 2);
+    assert_eq!(status.last_failure, Some(phone.now()));
     phone
         .finish_round(&[], response(vec![], vec![], 41))
         .unwrap();
-    assert!(phone.sync_status().unwrap().last_error.is_none());
+    let status = phone.sync_status().unwrap();
+    assert!(status.last_error.is_none());
+    assert_eq!((status.failures_in_a_row, status.last_failure), (0, None));
 }
 
 #[test]
@@ -346,8 +351,9 @@ fn a_household_that_cannot_be_stored_twice_is_set_aside() {
     assert_eq!(phone.sync_status().unwrap().set_aside_households, 1);
     let set_aside = phone.set_aside_households().unwrap();
     assert_eq!(set_aside.len(), 1);
+    // The agent reads why in Chinese; SQLite's own words stay out of it.
     assert!(
-        set_aside[0].reason.contains("disk refuses"),
+        set_aside[0].reason.starts_with("本地数据库出错") && !set_aside[0].reason.contains("disk"),
         "{set_aside:?}"
     );
     assert!(matches!(

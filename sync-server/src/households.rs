@@ -78,12 +78,13 @@ pub fn import(storage: &Storage, docs: &[HouseholdDoc], origin: &str) -> Result<
             match stored.doc.receive(&id, vec![incoming]).0 {
                 ApplyOutcome::Applied { .. } => store(conn, &mut stored, &id, origin)?,
                 ApplyOutcome::Rejected { reason } => {
-                    return Err(CoreError::InvalidDocument { reason }.into());
+                    return Err(doorstep_core::error::invalid_doc(reason).into());
                 }
                 ApplyOutcome::MissingDependencies { .. } => {
-                    return Err(CoreError::InvalidChanges {
-                        reason: format!("户 {id} 的档案不完整"),
-                    }
+                    return Err(doorstep_core::error::invalid_changes(
+                        format!("户 {id} 的档案不完整"),
+                        "",
+                    )
                     .into());
                 }
             }

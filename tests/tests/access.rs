@@ -66,7 +66,7 @@ fn codes_are_single_use_expire_and_revoked_devices_stop_syncing() {
         "手机2",
     ));
     assert!(
-        matches!(again, Err(sync::SyncError::EnrollmentRefused { message }) if message.contains("登记码无效"))
+        matches!(again, Err(sync::SyncError::EnrollmentRefused { reason }) if reason.contains("登记码无效"))
     );
     let old = t
         .accounts
@@ -90,7 +90,7 @@ fn codes_are_single_use_expire_and_revoked_devices_stop_syncing() {
         .unwrap();
     let err = t.sync(&p).unwrap_err();
     assert!(
-        matches!(&err, sync::SyncError::Unauthorized { message } if message.contains("已被注销")),
+        matches!(&err, sync::SyncError::Unauthorized { reason } if reason.contains("已被注销")),
         "{err}"
     );
     let status = p.sync_status().unwrap();

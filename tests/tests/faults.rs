@@ -42,7 +42,7 @@ fn a_response_cut_midway_loses_and_duplicates_nothing() {
     assert!(
         matches!(
             err,
-            sync::SyncError::Network { .. } | sync::SyncError::Protocol(_)
+            sync::SyncError::Network { .. } | sync::SyncError::Protocol { .. }
         ),
         "{err}"
     );

@@ -24,7 +24,7 @@ use crate::domain::ledger::{NeedStatus, NewLedgerLine, Schedule};
 use crate::domain::region::User;
 use crate::domain::step::Location;
 use crate::domain::visit::VisitRecord;
-use crate::error::{CoreError, Result, invalid_doc, not_found};
+use crate::error::{CoreError, Result, invalid_changes, not_found, unreadable_doc};
 use crate::time::local_date;
 use crate::validate;
 use fields::{put_opt_date, put_opt_str, put_time, req_map};
@@ -85,7 +85,7 @@ impl HouseholdDoc {
 
     /// Loads a document from saved bytes (a snapshot, optionally followed by incremental saves).
     pub fn load(bytes: &[u8], actor: ActorId) -> Result<HouseholdDoc> {
-        let doc = guarded(|| AutoCommit::load(bytes).map_err(|e| invalid_doc(e.to_string())))?;
+        let doc = guarded(|| AutoCommit::load(bytes).map_err(unreadable_doc))?;
         Ok(HouseholdDoc {
             doc: doc.with_actor(actor),
         })
@@ -95,8 +95,7 @@ impl HouseholdDoc {
     /// recorded in them instead of recomputing every change hash. Received bytes go through
     /// [`HouseholdDoc::load`].
     pub fn load_trusted(bytes: &[u8], actor: ActorId) -> Result<HouseholdDoc> {
-        let doc =
-            AutoCommit::load_unverified_heads(bytes).map_err(|e| invalid_doc(e.to_string()))?;
+        let doc = AutoCommit::load_unverified_heads(bytes).map_err(unreadable_doc)?;
         Ok(HouseholdDoc {
             doc: doc.with_actor(actor),
         })
@@ -111,9 +110,7 @@ impl HouseholdDoc {
 
     /// Appends incremental saved bytes (as written by [`HouseholdDoc::save_after`]).
     pub fn load_incremental(&mut self, bytes: &[u8]) -> Result<()> {
-        self.doc
-            .load_incremental(bytes)
-            .map_err(|e| invalid_doc(e.to_string()))?;
+        self.doc.load_incremental(bytes).map_err(unreadable_doc)?;
         Ok(())
     }
 
@@ -200,9 +197,7 @@ impl HouseholdDoc {
         guarded(|| {
             self.doc
                 .apply_changes(decoded)
-                .map_err(|e| CoreError::InvalidChanges {
-                    reason: e.to_string(),
-                })
+                .map_err(|e| invalid_changes("无法合并", e))
         })?;
         if new > 0 && self.doc.get_heads() == before {
             // Every new change is waiting for a dependency; nothing visible changed yet.
@@ -557,11 +552,7 @@ pub struct WrittenChange {
 
 /// Decodes one encoded change received from elsewhere.
 pub fn decode_change(bytes: &[u8]) -> Result<Change> {
-    guarded(|| {
-        Change::from_bytes(bytes.to_vec()).map_err(|e| CoreError::InvalidChanges {
-            reason: e.to_string(),
-        })
-    })
+    guarded(|| Change::from_bytes(bytes.to_vec()).map_err(|e| invalid_changes("无法解码", e)))
 }
 
 /// Runs automerge on data received from elsewhere, turning a panic inside it into an error:
@@ -569,9 +560,6 @@ pub fn decode_change(bytes: &[u8]) -> Result<Change> {
 /// range), and a phone or the server must refuse such data, not stop. Whatever document the
 /// work was changing must then be discarded, as after any failed merge.
 pub(crate) fn guarded<T>(work: impl FnOnce() -> Result<T>) -> Result<T> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)).unwrap_or_else(|_| {
-        Err(CoreError::InvalidChanges {
-            reason: "数据结构异常，无法合并（已拒收）".into(),
-        })
-    })
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(work))
+        .unwrap_or_else(|_| Err(invalid_changes("数据结构异常，无法合并（已拒收）", "")))
 }

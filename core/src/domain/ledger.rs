@@ -1,6 +1,6 @@
 //! Ledger lines (特殊群体服务台账): a member's standing needs and reminders.
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 
 use super::codes::code_enum;
 use crate::time::{add_days, next_yearly};
@@ -72,14 +72,65 @@ pub enum Schedule {
     },
 }
 
+code_enum! {
+    /// The kinds of ledger line an agent can add, for the add-a-line form.
+    pub enum ScheduleKind {
+        /// A one-off need (一次性需求).
+        OneOff => ("one_off", "一次性需求"),
+        /// A reminder every N days (medication).
+        EveryNDays => ("every_n_days", "每隔几天提醒"),
+        /// A reminder each year (a birthday).
+        Yearly => ("yearly", "每年提醒"),
+    }
+}
+
+/// How many days apart a new every-N-days reminder starts (a month's medication).
+const DEFAULT_REMINDER_DAYS: u32 = 30;
+
+impl ScheduleKind {
+    /// A schedule of this kind as the add-a-line form starts it on `today`: an open need with
+    /// no due date, a reminder every 30 days first due today, or a yearly one on today's date.
+    pub fn starting(self, today: NaiveDate) -> Schedule {
+        match self {
+            ScheduleKind::OneOff => Schedule::OneOff {
+                status: NeedStatus::Open,
+                due: None,
+            },
+            ScheduleKind::EveryNDays => Schedule::EveryNDays {
+                days: DEFAULT_REMINDER_DAYS,
+                first_due: today,
+            },
+            ScheduleKind::Yearly => Schedule::Yearly {
+                month: today.month(),
+                day: today.day(),
+            },
+        }
+    }
+}
+
+#[cfg(feature = "uniffi")]
+#[uniffi::export]
+impl ScheduleKind {
+    /// [`ScheduleKind::starting`] (`starting(today)` in Kotlin and Swift).
+    #[uniffi::method(name = "starting")]
+    pub fn starting_on(&self, today: NaiveDate) -> Schedule {
+        self.starting(today)
+    }
+}
+
 impl Schedule {
+    /// The schedule's kind.
+    pub fn kind(&self) -> ScheduleKind {
+        match self {
+            Schedule::OneOff { .. } => ScheduleKind::OneOff,
+            Schedule::EveryNDays { .. } => ScheduleKind::EveryNDays,
+            Schedule::Yearly { .. } => ScheduleKind::Yearly,
+        }
+    }
+
     /// The stable code of the schedule's kind.
     pub fn kind_code(&self) -> &'static str {
-        match self {
-            Schedule::OneOff { .. } => "one_off",
-            Schedule::EveryNDays { .. } => "every_n_days",
-            Schedule::Yearly { .. } => "yearly",
-        }
+        self.kind().code()
     }
 }
 

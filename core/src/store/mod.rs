@@ -15,7 +15,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use automerge::ActorId;
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use lru::LruCache;
 use rusqlite::{Connection, OptionalExtension};
 
@@ -209,9 +209,7 @@ impl Store {
     /// Signs a user in on this device; their name and role go on every step they take.
     pub fn sign_in(&self, user: User) -> Result<()> {
         let mut inner = self.lock();
-        let bytes = serde_json::to_vec(&user).map_err(|e| CoreError::Storage {
-            reason: e.to_string(),
-        })?;
+        let bytes = serde_json::to_vec(&user).map_err(crate::error::storage)?;
         inner.conn.execute(
             "INSERT OR REPLACE INTO meta (key, value) VALUES ('user', ?1)",
             [bytes],
@@ -224,6 +222,11 @@ impl Store {
     /// and today's work are counted from, for every shell.
     pub fn today(&self) -> NaiveDate {
         crate::time::local_date(self.clock.now())
+    }
+
+    /// The time by this store's clock.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
     }
 
     /// The signed-in user, if any.

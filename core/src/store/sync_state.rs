@@ -18,6 +18,8 @@ const LAST_SUCCESS_KEY: &str = "sync_last_success";
 const LAST_ERROR_KEY: &str = "sync_last_error";
 const TOKEN_KEY: &str = "device_token";
 const BLOCKED_KEY: &str = "sync_blocked";
+const FAILURES_KEY: &str = "sync_failures";
+const LAST_FAILURE_KEY: &str = "sync_last_failure";
 
 /// After this many failures in a row to store what the server sent for a household, it is set
 /// aside: no longer asked for, shown in the sync status with the reason.
@@ -116,6 +118,10 @@ pub struct SyncStatus {
     pub last_error: Option<String>,
     /// Why syncing is stopped until the device enrolls again (a revoked or unknown device).
     pub blocked: Option<String>,
+    /// Syncs that failed since the last round that succeeded (cancelled ones do not count).
+    pub failures_in_a_row: u32,
+    /// When the last of them failed (device clock).
+    pub last_failure: Option<DateTime<Utc>>,
 }
 
 fn heads_to_bytes(heads: &[ChangeHash]) -> Vec<u8> {
@@ -162,6 +168,13 @@ fn set_meta(conn: &Connection, key: &str, value: &[u8]) -> Result<()> {
     conn.prepare_cached("INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)")?
         .execute(params![key, value])?;
     Ok(())
+}
+
+/// A meta value written as 8 big-endian bytes (a count or a time in milliseconds).
+fn read_u64(conn: &Connection, key: &str) -> Result<Option<u64>> {
+    Ok(get_meta(conn, key)?
+        .and_then(|b| <[u8; 8]>::try_from(b.as_slice()).ok())
+        .map(u64::from_be_bytes))
 }
 
 fn get_meta(conn: &Connection, key: &str) -> Result<Option<Vec<u8>>> {
@@ -364,8 +377,10 @@ impl Store {
             }
             set_meta(tx, POSITION_KEY, &position)?;
             set_meta(tx, LAST_SUCCESS_KEY, &now.to_be_bytes())?;
-            tx.prepare_cached("DELETE FROM meta WHERE key = ?1")?
-                .execute([LAST_ERROR_KEY])?;
+            let mut forget = tx.prepare_cached("DELETE FROM meta WHERE key = ?1")?;
+            for key in [LAST_ERROR_KEY, FAILURES_KEY, LAST_FAILURE_KEY] {
+                forget.execute([key])?;
+            }
             Ok(())
         };
         inner.commit_with(
@@ -407,17 +422,31 @@ impl Store {
         Ok(())
     }
 
-    /// Records why the last sync failed (shown to the agent until a sync succeeds).
-    pub fn record_sync_error(&self, message: &str) -> Result<()> {
-        set_meta(&self.lock().conn, LAST_ERROR_KEY, message.as_bytes())
+    /// Records why the last sync stopped (shown to the agent until a sync succeeds); a
+    /// `failed` one also counts towards the back-off of [`crate::sync::SyncPolicy`].
+    pub fn record_sync_error(&self, message: &str, failed: bool) -> Result<()> {
+        let now = to_millis(self.clock.now());
+        let mut inner = self.lock();
+        let tx = inner.conn.transaction()?;
+        set_meta(&tx, LAST_ERROR_KEY, message.as_bytes())?;
+        if failed {
+            let failures = read_u64(&tx, FAILURES_KEY)?.unwrap_or(0) + 1;
+            set_meta(&tx, FAILURES_KEY, &failures.to_be_bytes())?;
+            set_meta(&tx, LAST_FAILURE_KEY, &now.to_be_bytes())?;
+        }
+        tx.commit()?;
+        Ok(())
     }
 
-    /// Keeps the device token received at enrollment and lifts any block on syncing.
+    /// Keeps the device token received at enrollment, lifts any block on syncing and forgets
+    /// the failures before it (a phone enrolled again syncs at once).
     pub fn set_device_token(&self, token: &str) -> Result<()> {
         let mut inner = self.lock();
         let tx = inner.conn.transaction()?;
         set_meta(&tx, TOKEN_KEY, token.as_bytes())?;
-        tx.execute("DELETE FROM meta WHERE key = ?1", [BLOCKED_KEY])?;
+        for key in [BLOCKED_KEY, FAILURES_KEY, LAST_FAILURE_KEY] {
+            tx.execute("DELETE FROM meta WHERE key = ?1", [key])?;
+        }
         tx.commit()?;
         Ok(())
     }
@@ -444,9 +473,12 @@ impl Store {
                 [SET_ASIDE_AFTER],
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
             )?;
-        let last_success = get_meta(&inner.conn, LAST_SUCCESS_KEY)?
-            .and_then(|b| <[u8; 8]>::try_from(b.as_slice()).ok())
-            .map(|b| crate::time::from_millis(i64::from_be_bytes(b)));
+        let time = |key| -> Result<Option<DateTime<Utc>>> {
+            Ok(read_u64(&inner.conn, key)?.map(|ms| crate::time::from_millis(ms as i64)))
+        };
+        let last_success = time(LAST_SUCCESS_KEY)?;
+        let last_failure = time(LAST_FAILURE_KEY)?;
+        let failures_in_a_row = read_u64(&inner.conn, FAILURES_KEY)?.unwrap_or(0);
         let text = |key| -> Result<Option<String>> {
             Ok(get_meta(&inner.conn, key)?.map(|b| String::from_utf8_lossy(&b).into_owned()))
         };
@@ -460,6 +492,8 @@ impl Store {
             set_aside_households: set_aside.max(0) as u64,
             last_error,
             blocked,
+            failures_in_a_row: u32::try_from(failures_in_a_row).unwrap_or(u32::MAX),
+            last_failure,
         })
     }
 

@@ -94,48 +94,59 @@ pub struct SyncReport {
     pub rejected: Vec<RejectedHousehold>,
 }
 
-/// Why a sync stopped. Whatever was committed before stays committed.
+/// Why a sync stopped. Whatever was committed before stays committed. The `Display` text is
+/// the Chinese message the bindings export; `detail` fields keep the network library's words
+/// for support staff and are never shown.
 #[derive(Debug, Error)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Error), uniffi(flat_error))]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Error), uniffi::export(Display))]
 pub enum SyncError {
     /// The server could not be reached, or the connection broke, after every retry.
-    #[error("网络连接失败：{reason}。数据都保存在本机，有信号后会再同步")]
+    #[error("网络连接失败，数据都保存在本机，有信号后会再同步")]
     Network {
-        /// What failed.
-        reason: String,
+        /// What failed, in the network library's words (not shown).
+        detail: String,
     },
     /// The device is not (or no longer) enrolled: syncing stops until it enrolls again.
-    #[error("本机已停止同步：{message}")]
+    #[error("本机已停止同步：{reason}")]
     Unauthorized {
-        /// The server's reason.
-        message: String,
+        /// The server's reason (see [`server_reason`]).
+        reason: String,
     },
     /// The server refused an enrollment (a wrong, used or expired code).
-    #[error("登记失败：{message}")]
+    #[error("登记失败：{reason}")]
     EnrollmentRefused {
-        /// The server's reason.
-        message: String,
+        /// The server's reason (see [`server_reason`]).
+        reason: String,
     },
     /// The device has not enrolled yet.
     #[error("本机还没有登记，请输入镇便民服务中心发放的登记码")]
     NotEnrolled,
     /// The server refused the request.
-    #[error("服务器拒绝了同步请求（{status}）：{message}")]
+    #[error("服务器拒绝了同步请求（{status}）：{reason}")]
     Server {
         /// HTTP status.
         status: u16,
-        /// The server's message.
-        message: String,
+        /// The server's reason (see [`server_reason`]).
+        reason: String,
+        /// The body as the server (or a proxy in front of it) sent it (not shown).
+        detail: String,
     },
     /// A trusted certificate given in the configuration is not a PEM certificate.
     #[error("服务器证书配置无效：{reason}。请联系镇便民服务中心更新应用")]
     Certificate {
-        /// What is wrong with it.
+        /// What is wrong with it, in Chinese.
         reason: String,
+        /// The certificate parser's words, if any (not shown).
+        detail: String,
     },
     /// The server's answer could not be read.
-    #[error("服务器返回的数据无法识别：{0}")]
-    Protocol(#[from] ProtocolError),
+    #[error("服务器返回的数据无法识别：{reason}")]
+    Protocol {
+        /// What was wrong with it, in Chinese.
+        reason: String,
+        /// The decoder's words, if any (not shown).
+        detail: String,
+    },
     /// Cancelled by the user or the app.
     #[error("同步已取消，已完成的部分已保存")]
     Cancelled,
@@ -144,10 +155,23 @@ pub enum SyncError {
     Store(#[from] CoreError),
 }
 
+impl From<ProtocolError> for SyncError {
+    fn from(err: ProtocolError) -> Self {
+        let detail = match &err {
+            ProtocolError::Corrupt { detail } => detail.clone(),
+            _ => String::new(),
+        };
+        SyncError::Protocol {
+            reason: err.to_string(),
+            detail,
+        }
+    }
+}
+
 impl SyncError {
     fn retryable(&self) -> bool {
         match self {
-            SyncError::Network { .. } | SyncError::Protocol(_) => true,
+            SyncError::Network { .. } | SyncError::Protocol { .. } => true,
             SyncError::Server { status, .. } => *status >= 500,
             SyncError::Cancelled
             | SyncError::Store(_)
@@ -167,11 +191,7 @@ async fn blocking<T: Send + 'static>(
     let store = Arc::clone(store);
     tokio::task::spawn_blocking(move || work(&store))
         .await
-        .map_err(|e| {
-            SyncError::Store(CoreError::Storage {
-                reason: e.to_string(),
-            })
-        })?
+        .map_err(|e| SyncError::Store(crate::error::storage(e)))?
         .map_err(SyncError::Store)
 }
 
@@ -210,15 +230,16 @@ pub async fn sync(
     let result = run(&store, &config, listener.as_deref(), &cancel).await;
     if let Err(err) = &result {
         let message = err.to_string();
+        let failed = !matches!(err, SyncError::Cancelled);
         let block = match err {
-            SyncError::Unauthorized { message } => Some(message.clone()),
+            SyncError::Unauthorized { reason } => Some(reason.clone()),
             _ => None,
         };
         blocking(&store, move |s| {
             if let Some(reason) = block {
                 s.block_sync(&reason)?;
             }
-            s.record_sync_error(&message)
+            s.record_sync_error(&message, failed)
         })
         .await?;
     }
@@ -236,8 +257,8 @@ async fn run(
     let device = store.device_actor();
     let (token, blocked) =
         blocking(store, |s| Ok((s.device_token()?, s.sync_status()?.blocked))).await?;
-    if let Some(message) = blocked {
-        return Err(SyncError::Unauthorized { message });
+    if let Some(reason) = blocked {
+        return Err(SyncError::Unauthorized { reason });
     }
     let token = token.ok_or(SyncError::NotEnrolled)?;
     let budget = config.budget_bytes as usize;
@@ -340,11 +361,8 @@ fn received_round(response: SyncResponse) -> Result<ReceivedRound, SyncError> {
         position: response.next,
         pushes: response.pushes,
     };
-    let position = serde_json::to_vec(&standing).map_err(|e| {
-        SyncError::Store(CoreError::Storage {
-            reason: e.to_string(),
-        })
-    })?;
+    let position =
+        serde_json::to_vec(&standing).map_err(|e| SyncError::Store(crate::error::storage(e)))?;
     Ok(ReceivedRound {
         outcomes: response
             .acks
@@ -424,12 +442,14 @@ fn http_client(config: &SyncConfig) -> Result<reqwest::Client, SyncError> {
         for pem in &config.trusted_certificates {
             let found = reqwest::Certificate::from_pem_bundle(pem.as_bytes()).map_err(|e| {
                 SyncError::Certificate {
-                    reason: e.to_string(),
+                    reason: "无法读取证书".into(),
+                    detail: e.to_string(),
                 }
             })?;
             if found.is_empty() {
                 return Err(SyncError::Certificate {
                     reason: "其中没有PEM格式的证书".into(),
+                    detail: String::new(),
                 });
             }
             certificates.extend(found);
@@ -439,9 +459,35 @@ fn http_client(config: &SyncConfig) -> Result<reqwest::Client, SyncError> {
     builder.build().map_err(network)
 }
 
+/// The longest server reason shown to a person; longer bodies are a proxy's pages.
+const MAX_REASON_CHARS: usize = 200;
+
+/// The reason in a refusal's body, to show to a person: the sync server writes it in Chinese;
+/// anything else (a proxy's English or HTML page, an empty body) is replaced by a Chinese
+/// sentence, the body being kept in the error's `detail` where there is one.
+fn server_reason(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let text = text.trim();
+    let chinese = text.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c));
+    if chinese && !text.contains('<') && text.chars().count() <= MAX_REASON_CHARS {
+        text.to_string()
+    } else {
+        "服务器未说明原因，请稍后再试；如反复出现请联系镇便民服务中心".into()
+    }
+}
+
+/// A refusal other than 401.
+fn refused(status: reqwest::StatusCode, body: &[u8]) -> SyncError {
+    SyncError::Server {
+        status: status.as_u16(),
+        reason: server_reason(body),
+        detail: String::from_utf8_lossy(body).into_owned(),
+    }
+}
+
 fn network(e: reqwest::Error) -> SyncError {
     SyncError::Network {
-        reason: e.to_string(),
+        detail: e.to_string(),
     }
 }
 
@@ -463,14 +509,11 @@ async fn post(
     let bytes = response.bytes().await.map_err(network)?;
     if status == reqwest::StatusCode::UNAUTHORIZED {
         return Err(SyncError::Unauthorized {
-            message: String::from_utf8_lossy(&bytes).trim().to_string(),
+            reason: server_reason(&bytes),
         });
     }
     if !status.is_success() {
-        return Err(SyncError::Server {
-            status: status.as_u16(),
-            message: String::from_utf8_lossy(&bytes).trim().to_string(),
-        });
+        return Err(refused(status, &bytes));
     }
     let decoded = protocol::decode(&bytes)?;
     Ok((decoded, bytes.len() as u64))
@@ -493,8 +536,8 @@ pub async fn enroll(
     };
     let url = format!("{}{}", config.server_url.trim_end_matches('/'), ENROLL_PATH);
     let body = serde_json::to_vec(&request).map_err(|e| {
-        SyncError::Protocol(ProtocolError::Corrupt {
-            reason: e.to_string(),
+        SyncError::from(ProtocolError::Corrupt {
+            detail: e.to_string(),
         })
     })?;
     let response = http_client(config)?
@@ -506,19 +549,17 @@ pub async fn enroll(
         .map_err(network)?;
     let status = response.status();
     let bytes = response.bytes().await.map_err(network)?;
-    let message = || String::from_utf8_lossy(&bytes).trim().to_string();
     if status == reqwest::StatusCode::UNAUTHORIZED {
-        return Err(SyncError::EnrollmentRefused { message: message() });
-    }
-    if !status.is_success() {
-        return Err(SyncError::Server {
-            status: status.as_u16(),
-            message: message(),
+        return Err(SyncError::EnrollmentRefused {
+            reason: server_reason(&bytes),
         });
     }
+    if !status.is_success() {
+        return Err(refused(status, &bytes));
+    }
     let answer: EnrollResponse = serde_json::from_slice(&bytes).map_err(|e| {
-        SyncError::Protocol(ProtocolError::Corrupt {
-            reason: e.to_string(),
+        SyncError::from(ProtocolError::Corrupt {
+            detail: e.to_string(),
         })
     })?;
     let (token, user) = (answer.token.clone(), answer.user.clone());
@@ -528,4 +569,29 @@ pub async fn enroll(
     })
     .await?;
     Ok(answer)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refusal_shows_the_servers_chinese_reason_and_never_a_proxys_page() {
+        assert_eq!(
+            server_reason("登记码无效或已过期\n".as_bytes()),
+            "登记码无效或已过期"
+        );
+        let proxy = b"<html><body><h1>502 Bad Gateway</h1></body></html>";
+        let err = refused(reqwest::StatusCode::BAD_GATEWAY, proxy);
+        assert_eq!(
+            err.to_string(),
+            "服务器拒绝了同步请求（502）：服务器未说明原因，请稍后再试；如反复出现请联系镇便民服务中心"
+        );
+        assert!(matches!(&err, SyncError::Server { detail, .. } if detail.contains("Bad Gateway")));
+        assert!(server_reason(b"").starts_with("服务器未说明原因"));
+        assert!(
+            server_reason("错".repeat(MAX_REASON_CHARS + 1).as_bytes())
+                .starts_with("服务器未说明原因")
+        );
+    }
 }

@@ -4,8 +4,10 @@
 
 mod client;
 pub mod protocol;
+mod schedule;
 
 pub use client::{
     ProgressListener, SyncConfig, SyncError, SyncProgress, SyncReport, enroll, position, sync,
 };
+pub use schedule::{SyncDecision, SyncPolicy};
 pub use tokio_util::sync::CancellationToken;

@@ -65,10 +65,10 @@ pub enum ProtocolError {
         limit: usize,
     },
     /// Cut short or damaged.
-    #[error("同步数据不完整或已损坏：{reason}")]
+    #[error("同步数据不完整或已损坏")]
     Corrupt {
-        /// What failed.
-        reason: String,
+        /// What failed, in the decoder's words (not shown).
+        detail: String,
     },
     /// A list longer than its limit, or an empty change: refused while decoding.
     #[error("同步数据超出上限或含无效的项（如空的变更、过长的列表），已拒收；上限见同步协议文档")]
@@ -383,7 +383,7 @@ pub fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, ProtocolError> {
             .take(MAX_MESSAGE_BYTES as u64 + 1)
             .read_to_end(&mut out)
             .map_err(|e| ProtocolError::Corrupt {
-                reason: e.to_string(),
+                detail: e.to_string(),
             })?;
         if out.len() > MAX_MESSAGE_BYTES {
             return Err(ProtocolError::TooLarge {
@@ -398,7 +398,7 @@ pub fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, ProtocolError> {
     postcard::from_bytes(plain).map_err(|e| match e {
         postcard::Error::SerdeDeCustom => ProtocolError::OverLimits,
         other => ProtocolError::Corrupt {
-            reason: other.to_string(),
+            detail: other.to_string(),
         },
     })
 }

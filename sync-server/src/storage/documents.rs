@@ -171,9 +171,7 @@ pub fn load(
         }
     }
     let current = doc.read_checked(household_id).map_err(|err| {
-        doorstep_core::CoreError::InvalidDocument {
-            reason: format!("服务器上的本户档案无法读取，已拒收：{err}"),
-        }
+        doorstep_core::error::invalid_doc(format!("服务器上的本户档案无法读取，已拒收：{err}"))
     })?;
     let persisted_heads = doc.heads();
     Ok(Some(StoredHousehold {

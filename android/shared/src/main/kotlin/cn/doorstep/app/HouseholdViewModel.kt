@@ -7,6 +7,7 @@ import cn.doorstep.core.HouseholdSyncState
 import cn.doorstep.core.JobRow
 import cn.doorstep.core.LedgerRow
 import cn.doorstep.core.Member
+import cn.doorstep.core.NeedStatus
 import cn.doorstep.core.Visit
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.Job
@@ -24,6 +25,9 @@ data class HouseholdState(
     val notice: String? = null,
     val error: String? = null,
 ) {
+    /** The statuses a one-off need can be set to, with their labels. */
+    val needStatusChoices: List<NeedStatus> get() = NeedStatus.entries
+
     /** A line about the household's sync state, for the top of the screen. */
     val syncLine: String
         get() = when (val s = syncState) {
@@ -54,6 +58,12 @@ class HouseholdViewModel(
     fun markReminderDone(lineId: String): Job = act(showError) {
         repo.markReminderDone(lineId)
         reload(notice = "已记录完成")
+    }
+
+    /** Changes a one-off need's status; done closes the line (销号). */
+    fun setNeedStatus(lineId: String, status: NeedStatus): Job = act(showError) {
+        repo.setNeedStatus(lineId, status)
+        reload(notice = "已改为“${status.label()}”")
     }
 
     /** Settles a conflicting field with the value the agent chose. */

@@ -4,16 +4,26 @@ import cn.doorstep.core.ConflictValue
 import cn.doorstep.core.FieldConflict
 import cn.doorstep.core.Figures
 import cn.doorstep.core.HandUpGroup
+import cn.doorstep.core.HouseholdPatch
 import cn.doorstep.core.HouseholdScreen
 import cn.doorstep.core.JobDetails
 import cn.doorstep.core.JobProgress
 import cn.doorstep.core.JobStepKind
 import cn.doorstep.core.JobSummary
 import cn.doorstep.core.Location
+import cn.doorstep.core.MemberPatch
+import cn.doorstep.core.NeedStatus
+import cn.doorstep.core.NewHousehold
+import cn.doorstep.core.NewJob
+import cn.doorstep.core.NewLedgerLine
 import cn.doorstep.core.NewMember
+import cn.doorstep.core.RosterEntry
+import cn.doorstep.core.SearchHit
 import cn.doorstep.core.ServiceItem
+import cn.doorstep.core.SpecialTag
 import cn.doorstep.core.StepForm
 import cn.doorstep.core.StepInput
+import cn.doorstep.core.SyncDecision
 import cn.doorstep.core.SyncReport
 import cn.doorstep.core.SyncStatus
 import cn.doorstep.core.User
@@ -73,9 +83,35 @@ class DoorstepRepository(
     suspend fun todayWork(limit: UInt = 500u): List<WorkItem> =
         onStore { store.todayWork(today(), null, limit) }
 
+    /** Members found by Chinese name, identity-number tail or phone tail, best first. */
+    suspend fun search(text: String, limit: UInt = 50u): List<SearchHit> = onStore { store.search(text, limit) }
+
+    /** A village's members with any of `tags` (all members for no tags). */
+    suspend fun roster(villageId: String, tags: List<SpecialTag>): List<RosterEntry> =
+        onStore { store.roster(villageId, tags) }
+
+    /** Registers a household and returns its id. */
+    suspend fun createHousehold(household: NewHousehold): String = onStore { store.createHousehold(household) }
+
+    /** Changes a household's group, address or phone. */
+    suspend fun updateHousehold(householdId: String, patch: HouseholdPatch) =
+        onStore { store.updateHousehold(householdId, patch) }
+
     /** Adds a member to a household and returns the member's id. */
     suspend fun addMember(householdId: String, member: NewMember): String =
         onStore { store.addMember(householdId, member) }
+
+    /** Changes a member (fields, status, special-group tags). */
+    suspend fun updateMember(memberId: String, patch: MemberPatch) = onStore { store.updateMember(memberId, patch) }
+
+    /** Adds a need or a reminder to the ledger and returns its id. */
+    suspend fun addLedgerLine(line: NewLedgerLine): String = onStore { store.addLedgerLine(line) }
+
+    /** Changes a one-off need's status (done is 销号). */
+    suspend fun setNeedStatus(lineId: String, status: NeedStatus) = onStore { store.setNeedStatus(lineId, status) }
+
+    /** Opens a job (告知) for a member from a catalogue item and returns its id. */
+    suspend fun openJob(job: NewJob): String = onStore { store.openJob(job) }
 
     /** A village's figures between two dates (inclusive). */
     suspend fun figures(villageId: String, from: LocalDate, to: LocalDate): Figures =
@@ -126,6 +162,9 @@ class DoorstepRepository(
 
     /** The sync status: last success, pending changes, last error. */
     suspend fun syncStatus(): SyncStatus = onStore { store.syncStatus() }
+
+    /** What the background sync should do now, by the core's retry policy. */
+    suspend fun nextSync(connected: Boolean): SyncDecision = onStore { store.nextSync(connected) }
 
     /** Enrolls the phone with a one-time code from hub staff and signs the user in. */
     suspend fun enroll(code: String, deviceName: String): User = store.enroll(server, code.trim(), deviceName)

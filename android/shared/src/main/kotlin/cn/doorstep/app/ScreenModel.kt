@@ -34,3 +34,6 @@ abstract class ScreenModel<S>(initial: S, private val scope: CoroutineScope) {
         }
     }
 }
+
+/** A screen's `showError` with its message given: the state change that shows `message`. */
+fun <S> ((S, String) -> S).curried(message: String): (S) -> S = { state -> this(state, message) }

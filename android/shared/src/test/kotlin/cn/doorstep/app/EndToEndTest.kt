@@ -9,7 +9,10 @@ import cn.doorstep.core.JobStepKind
 import cn.doorstep.core.Location
 import cn.doorstep.core.NewJob
 import cn.doorstep.core.NewMember
+import cn.doorstep.core.Rating
 import cn.doorstep.core.Role
+import cn.doorstep.core.SpecialTag
+import cn.doorstep.core.SyncDecision
 import cn.doorstep.core.SyncException
 import cn.doorstep.core.SyncProgress
 import cn.doorstep.core.Urgency
@@ -94,14 +97,16 @@ class EndToEndTest {
                     val forbidden = assertFailsWith<CoreException.RoleNotAllowed> {
                         phoneA.store.takeStep(jobId, JobStep.Approve, null)
                     }
-                    assertContains(forbidden.message!!, "批准")
+                    assertContains(forbidden.userMessage(), "批准")
+                    assertEquals("批准", forbidden.step)
                     val badId = assertFailsWith<CoreException.InvalidIdNumber> {
                         phoneA.store.addMember(
                             householdId,
                             NewMember("王小明", "110101199003071234", null, null, null, "孙子", emptyList()),
                         )
                     }
-                    assertContains(badId.message!!, "身份证号码无效")
+                    assertContains(badId.userMessage(), "身份证号码无效")
+                    assertContains(badId.reason, "校验位")
 
                     // Up to the server; the village head's phone enrols and sees the work.
                     agent.sync(null, SyncCancel())
@@ -145,6 +150,133 @@ class EndToEndTest {
                     head.sync(null, SyncCancel())
                     assertTrue(phoneB.store.conflicts(householdId).none { it.field == "phone" })
                     assertEquals("13900000001", phoneB.store.household(householdId).household.phone)
+                }
+            }
+        }
+    }
+
+    /**
+     * A whole town-tier case through the app's screens on three phones and the server: the
+     * agent registers a household and a member, opens a town-tier job accepted with a non-key
+     * material missing and supplements it; the village head hands it up; town hub staff
+     * (enrolled like any phone, their steps going through the server) accept, approve and
+     * complete it; the head signs out the result; the agent finds nobody home, then has it
+     * signed for, records the rating and closes it; the village's figures count it.
+     */
+    @Test
+    fun aTownTierCaseFromRegistrationToClosing() = TestServer().use { server ->
+        TestPhone().use { agentPhone ->
+            TestPhone().use { headPhone ->
+                TestPhone().use { townPhone ->
+                    runBlocking {
+                        val agent = agentPhone.repository(server.url)
+                        val head = headPhone.repository(server.url)
+                        val town = townPhone.repository(server.url)
+                        agent.enroll(server.issueCode(TestServer.AGENT), "代办员手机")
+                        head.enroll(server.issueCode(TestServer.HEAD), "村长手机")
+                        assertEquals(Role.TOWN_STAFF, town.enroll(server.issueCode(TestServer.TOWN_STAFF), "镇中心手机").role)
+                        agent.sync(null, SyncCancel())
+
+                        // Register the household and its member.
+                        val householdForm = HouseholdFormViewModel(agent, this)
+                        householdForm.load().join()
+                        householdForm.edit { it.copy(groupName = "九组", address = "三张村九组1号", phone = "13800138000") }
+                        householdForm.save().join()
+                        val householdId = assertNotNull(householdForm.state.value.savedHouseholdId, householdForm.state.value.error)
+                        val memberForm = MemberFormViewModel(agent, this, householdId)
+                        memberForm.edit {
+                            it.copy(name = "赵桂芳", idNumber = "11010519491231002X", tags = listOf(SpecialTag.ELDERLY_ALONE))
+                        }
+                        memberForm.save().join()
+                        val memberId = assertNotNull(memberForm.state.value.savedMemberId, memberForm.state.value.error)
+
+                        // Open a town-tier job from the catalogue; accept it with a non-key
+                        // material missing (容缺) and a supplement deadline; supplement it.
+                        val item = serviceCatalogue().first { it.tier == ItemTier.TOWN && it.materials.any { m -> !m.key } }
+                        val catalogue = CatalogueViewModel(agent, this, memberId)
+                        catalogue.search(item.name).join()
+                        catalogue.choose(catalogue.state.value.results.first { it.code == item.code })
+                        catalogue.open().join()
+                        val jobId = assertNotNull(catalogue.state.value.openedJobId, catalogue.state.value.error)
+                        val steps = JobStepViewModel(agent, this, jobId)
+                        steps.refresh().join()
+                        steps.choose(JobStepKind.ACCEPT).join()
+                        val missing = steps.state.value.materialChoices.first()
+                        assertTrue(item.materials.single { it.name == missing }.key.not(), "only non-key materials may be missing")
+                        steps.edit { it.copy(materials = listOf(missing), date = agent.today().plusDays(5)) }
+                        steps.submit().join()
+                        assertEquals(listOf(missing), steps.state.value.job?.progress?.missingMaterials, steps.state.value.error)
+                        steps.choose(JobStepKind.SUPPLEMENT).join()
+                        assertEquals(listOf(missing), steps.state.value.materialChoices)
+                        steps.edit { it.copy(materials = listOf(missing)) }
+                        steps.submit().join()
+                        assertEquals(emptyList(), steps.state.value.job?.progress?.missingMaterials, steps.state.value.error)
+                        agent.sync(null, SyncCancel())
+
+                        // The village head hands it up with the group's other jobs.
+                        head.sync(null, SyncCancel())
+                        val handUp = HandUpViewModel(head, this)
+                        handUp.refresh().join()
+                        assertTrue(handUp.state.value.groups.any { g -> g.groupName == "九组" && g.jobs.any { it.jobId == jobId } })
+                        handUp.selectGroup("九组")
+                        handUp.handUp().join()
+                        assertNull(handUp.state.value.error)
+                        head.sync(null, SyncCancel())
+
+                        // Town hub staff take the town's steps; they reach the phones through the server.
+                        town.sync(null, SyncCancel())
+                        val townSteps = JobStepViewModel(town, this, jobId)
+                        townSteps.refresh().join()
+                        assertEquals(JobState.HANDED_UP, townSteps.state.value.job?.progress?.state)
+                        for (kind in listOf(JobStepKind.TOWN_ACCEPT, JobStepKind.APPROVE, JobStepKind.COMPLETE)) {
+                            townSteps.choose(kind).join()
+                            townSteps.edit { it.copy(text = "已办结，证件已制好") }
+                            townSteps.submit().join()
+                            assertEquals(kind, townSteps.state.value.taken, townSteps.state.value.error)
+                        }
+                        town.sync(null, SyncCancel())
+
+                        // The head signs out the result at the hub (政务包裹); the agent delivers.
+                        head.sync(null, SyncCancel())
+                        val parcel = JobStepViewModel(head, this, jobId)
+                        parcel.refresh().join()
+                        parcel.choose(JobStepKind.SIGN_OUT_PARCEL).join()
+                        parcel.submit().join()
+                        assertEquals(JobState.PARCEL_SIGNED_OUT, parcel.state.value.job?.progress?.state, parcel.state.value.error)
+                        head.sync(null, SyncCancel())
+                        agent.sync(null, SyncCancel())
+                        val deliveries = DeliveriesViewModel(agent, this)
+                        deliveries.refresh().join()
+                        assertTrue(deliveries.state.value.jobs.any { it.jobId == jobId })
+                        deliveries.nobodyHome(jobId, agent.today().plusDays(1)).join()
+                        assertTrue(deliveries.state.value.jobs.any { it.jobId == jobId }, "still to deliver")
+                        deliveries.delivered(jobId, "赵桂芳").join()
+                        assertNull(deliveries.state.value.error)
+                        assertTrue(deliveries.state.value.jobs.none { it.jobId == jobId })
+
+                        // The resident's rating, then 销号.
+                        steps.refresh().join()
+                        steps.choose(JobStepKind.RATE).join()
+                        steps.edit { it.copy(rating = Rating.GOOD, text = "上门送证，很方便") }
+                        steps.submit().join()
+                        steps.choose(JobStepKind.CLOSE).join()
+                        steps.submit().join()
+                        assertEquals(JobState.CLOSED, steps.state.value.job?.progress?.state, steps.state.value.error)
+                        agent.sync(null, SyncCancel())
+                        assertEquals(0uL, agent.syncStatus().pendingChanges)
+
+                        // The village's figures for this month count it.
+                        val figures = FiguresViewModel(agent, this, TestServer.VILLAGE)
+                        figures.refresh().join()
+                        val counted = assertNotNull(figures.state.value.figures, figures.state.value.error)
+                        assertTrue(counted.jobsOpened >= 1 && counted.jobsCompleted >= 1)
+                        assertTrue(counted.ratedGood >= 1)
+                        assertTrue(counted.jobsByItem.any { it.itemCode == item.code })
+
+                        // The town's phone sees the whole case.
+                        town.sync(null, SyncCancel())
+                        assertEquals(JobState.CLOSED, townPhone.store.job(jobId).progress.state)
+                    }
                 }
             }
         }
@@ -196,11 +328,17 @@ class EndToEndTest {
 
                 val offline = DoorstepRepository(phone.store, SyncServer("http://127.0.0.1:9"))
                 val failed = assertFailsWith<SyncException.Network> { offline.sync(null, SyncCancel()) }
-                assertContains(failed.message!!, "数据都保存在本机")
-                assertEquals(failed.message, repo.syncStatus().lastError)
+                assertEquals("网络连接失败，数据都保存在本机，有信号后会再同步", failed.userMessage())
+                assertTrue(failed.detail.isNotEmpty(), "the network library's words are kept for support")
+                assertEquals(failed.userMessage(), repo.syncStatus().lastError)
+                val status = repo.syncStatus()
+                assertEquals(1u, status.failuresInARow, "a cancelled sync is not counted, a failed one is")
+                assertTrue(repo.nextSync(connected = true) is SyncDecision.Later, "the core backs off after a failure")
+                assertEquals(SyncDecision.WaitForNetwork, repo.nextSync(connected = false))
 
                 repo.sync(null, SyncCancel())
                 assertNull(repo.syncStatus().lastError)
+                assertEquals(0u, repo.syncStatus().failuresInARow)
                 assertEquals(3, repo.syncsEnded.value)
             }
         }
@@ -214,12 +352,13 @@ class EndToEndTest {
         val wrong = assertFailsWith<CoreException.WrongKey> {
             DoorstepStore.open(path, FixedKey(ByteArray(32) { 7 }))
         }
-        assertContains(wrong.message!!, "密钥不对")
+        assertContains(wrong.userMessage(), "密钥不对")
         val locked = object : DatabaseKey {
             override fun databaseKey(): ByteArray = throw KeyException.Unavailable("钥匙串已锁定")
         }
         val unavailable = assertFailsWith<CoreException.KeyUnavailable> { DoorstepStore.open(path, locked) }
-        assertContains(unavailable.message!!, "钥匙串已锁定")
+        assertEquals("钥匙串已锁定", unavailable.reason)
+        assertContains(unavailable.userMessage(), "钥匙串已锁定")
         DoorstepStore.open(path, FixedKey(phone.key)).use { reopened ->
             assertEquals(0, reopened.householdIds().size)
         }

@@ -22,6 +22,9 @@ class TestServer(seed: Int = 7) : AutoCloseable {
         const val VILLAGE = "sanzhang-v01"
         const val AGENT = "sanzhang-v01-agent"
         const val HEAD = "sanzhang-v01-head"
+
+        /** A member of the town's hub staff (镇便民服务中心). */
+        const val TOWN_STAFF = "town-staff-1"
     }
 
     private val data: File = Files.createTempDirectory("doorstep-server").toFile()

@@ -3,6 +3,7 @@ package cn.doorstep.app
 import cn.doorstep.core.ItemTier
 import cn.doorstep.core.JobState
 import cn.doorstep.core.JobStepKind
+import cn.doorstep.core.MemberStatus
 import cn.doorstep.core.NeedStatus
 import cn.doorstep.core.NewHousehold
 import cn.doorstep.core.NewJob
@@ -10,6 +11,7 @@ import cn.doorstep.core.NewLedgerLine
 import cn.doorstep.core.NewMember
 import cn.doorstep.core.Role
 import cn.doorstep.core.Schedule
+import cn.doorstep.core.ScheduleKind
 import cn.doorstep.core.StepFieldKind
 import cn.doorstep.core.SpecialTag
 import cn.doorstep.core.Urgency
@@ -227,6 +229,134 @@ class ViewModelTest {
         val saved = store.household(householdId).members.single { it.id == id }
         assertEquals(listOf(SpecialTag.DISABLED), saved.tags)
         assertEquals("13800138000", saved.phone)
+    }
+
+    @Test
+    fun memberFormEditsOnlyWhatChangedAndMarksStatus() = screens {
+        val vm = MemberFormViewModel(repo, this, householdId, memberId)
+        vm.load().join()
+        assertEquals("张桂兰", vm.state.value.form.name)
+        assertEquals(MemberStatus.PRESENT, vm.state.value.status)
+        vm.edit { it.copy(phone = "13912345678", tags = it.tags - SpecialTag.ELDERLY_ALONE + SpecialTag.DISABLED) }
+        vm.save().join()
+        assertNull(vm.state.value.error)
+        val edited = store.household(householdId).members.single { it.id == memberId }
+        assertEquals("13912345678", edited.phone)
+        assertEquals(listOf(SpecialTag.DISABLED), edited.tags)
+        assertEquals("11010519491231002X", edited.idNumber, "an unchanged field is not written again")
+
+        vm.markStatus(MemberStatus.DECEASED).join()
+        assertEquals("已标记为已故", vm.state.value.notice)
+        assertEquals(MemberStatus.DECEASED, store.household(householdId).members.single().status)
+        assertEquals(MemberStatus.entries, vm.state.value.statusChoices)
+
+        val fresh = MemberFormViewModel(repo, this, householdId)
+        fresh.markStatus(MemberStatus.MOVED_OUT).join()
+        assertEquals("请先保存成员", fresh.state.value.error)
+    }
+
+    @Test
+    fun householdFormRegistersThenEditsWithThePhoneChecked() = screens {
+        val vm = HouseholdFormViewModel(repo, this)
+        vm.load().join()
+        assertEquals(listOf("t-village"), vm.state.value.villages)
+        assertEquals("t-village", vm.state.value.form.villageId)
+        vm.edit { it.copy(groupName = "二组", phone = "12345") }
+        assertContains(vm.state.value.phoneError!!, "手机号码无效")
+        vm.save().join()
+        assertEquals("“住址”不能为空，请填写后再保存", vm.state.value.error, "the core names the empty field")
+        vm.edit { it.copy(address = "测试村二组3号") }
+        vm.save().join()
+        assertContains(vm.state.value.error!!, "手机号码无效")
+        assertNull(vm.state.value.savedHouseholdId)
+        vm.edit { it.copy(phone = "13800138000") }
+        vm.save().join()
+        val id = assertNotNull(vm.state.value.savedHouseholdId, vm.state.value.error)
+        assertEquals("二组", store.household(id).household.groupName)
+
+        val edit = HouseholdFormViewModel(repo, this, id)
+        edit.load().join()
+        assertEquals("测试村二组3号", edit.state.value.form.address)
+        edit.edit { it.copy(address = "测试村二组5号") }
+        edit.save().join()
+        assertNull(edit.state.value.error)
+        val h = store.household(id).household
+        assertEquals("测试村二组5号", h.address)
+        assertEquals("13800138000", h.phone)
+    }
+
+    @Test
+    fun ledgerLinesAreAddedAndNeedsClosed() = screens {
+        val vm = LedgerLineFormViewModel(repo, this, householdId)
+        vm.load().join()
+        assertEquals(memberId, vm.state.value.form.memberId)
+        vm.save().join()
+        assertContains(vm.state.value.error!!, "不能为空")
+        vm.chooseKind(ScheduleKind.EVERY_N_DAYS)
+        assertEquals(Schedule.EveryNDays(30u, today), vm.state.value.form.schedule)
+        vm.edit { it.copy(title = "换药", schedule = Schedule.EveryNDays(0u, today)) }
+        vm.save().join()
+        assertNotNull(vm.state.value.error, "an interval of 0 days is refused by the core")
+        vm.edit { it.copy(schedule = Schedule.EveryNDays(7u, today), urgency = Urgency.AMBER) }
+        vm.save().join()
+        val reminder = assertNotNull(vm.state.value.savedLineId, vm.state.value.error)
+
+        val need = LedgerLineFormViewModel(repo, this, householdId)
+        need.load().join()
+        need.chooseKind(ScheduleKind.ONE_OFF)
+        need.edit { it.copy(title = "申请轮椅", urgency = Urgency.RED) }
+        need.save().join()
+        val needId = assertNotNull(need.state.value.savedLineId, need.state.value.error)
+
+        val household = HouseholdViewModel(repo, this, householdId)
+        household.refresh().join()
+        val rows = household.state.value.ledger
+        assertTrue(rows.single { it.line.id == reminder }.dueNow, "a reminder first due today is due now")
+        household.setNeedStatus(needId, NeedStatus.DONE).join()
+        assertEquals("已改为“已办结”", household.state.value.notice)
+        assertEquals(
+            Schedule.OneOff(NeedStatus.DONE, null),
+            household.state.value.ledger.single { it.line.id == needId }.line.schedule,
+        )
+        household.setNeedStatus(reminder, NeedStatus.DONE).join()
+        assertNotNull(household.state.value.error, "a reminder has no need status")
+    }
+
+    @Test
+    fun aJobIsOpenedFromTheCatalogueForAMember() = screens {
+        val vm = CatalogueViewModel(repo, this, memberId)
+        vm.open().join()
+        assertEquals("请先选择事项", vm.state.value.error)
+        vm.search("社保卡").join()
+        val item = vm.state.value.results.first()
+        vm.choose(item)
+        assertEquals(item.modes.first(), vm.state.value.mode)
+        vm.edit { it.copy(urgency = Urgency.AMBER, note = "老人行动不便") }
+        vm.open().join()
+        val jobId = assertNotNull(vm.state.value.openedJobId, vm.state.value.error)
+        val job = store.job(jobId)
+        assertEquals(item.code, job.job.itemCode)
+        assertEquals(JobState.INFORMED, job.progress.state)
+    }
+
+    @Test
+    fun peopleAreFoundByNameNumberTailOrTag() = screens {
+        val vm = FindPeopleViewModel(repo, this)
+        vm.search("张桂").join()
+        assertEquals(listOf(memberId), vm.state.value.hits.map { it.memberId })
+        vm.search("002X").join()
+        assertEquals(listOf(memberId), vm.state.value.hits.map { it.memberId }, "identity-number tail")
+        assertEquals("110105********002X", vm.state.value.hits.single().idNumberMasked)
+        vm.search("李").join()
+        assertTrue(vm.state.value.hits.isEmpty())
+        vm.toggleTag(SpecialTag.ELDERLY_ALONE).join()
+        assertEquals(listOf("张桂兰"), vm.state.value.roster.map { it.name })
+        vm.toggleTag(SpecialTag.DISABLED).join()
+        assertEquals(listOf(SpecialTag.ELDERLY_ALONE, SpecialTag.DISABLED), vm.state.value.tags)
+        assertTrue(vm.state.value.roster.isEmpty(), "members with every tag chosen")
+        vm.toggleTag(SpecialTag.DISABLED).join()
+        assertEquals(listOf("张桂兰"), vm.state.value.roster.map { it.name })
+        assertNull(vm.state.value.error)
     }
 
     @Test

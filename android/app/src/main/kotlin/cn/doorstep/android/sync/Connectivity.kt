@@ -3,14 +3,13 @@ package cn.doorstep.android.sync
 import android.content.Context
 import android.net.ConnectivityManager
 import android.net.NetworkCapabilities
-import cn.doorstep.app.NetworkState
 
 /**
  * Whether the phone has a network that claims internet access. "Validated" is not required:
  * the system's validation probe is often unreachable in China, and the sync itself finds out.
  */
-fun networkState(context: Context): NetworkState {
+fun isConnected(context: Context): Boolean {
     val manager = context.getSystemService(ConnectivityManager::class.java)
     val capabilities = manager?.getNetworkCapabilities(manager.activeNetwork)
-    return NetworkState(connected = capabilities?.hasCapability(NetworkCapabilities.NET_CAPABILITY_INTERNET) == true)
+    return capabilities?.hasCapability(NetworkCapabilities.NET_CAPABILITY_INTERNET) == true
 }

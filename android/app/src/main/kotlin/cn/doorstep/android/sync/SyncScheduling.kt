@@ -20,7 +20,7 @@ import java.util.concurrent.atomic.AtomicBoolean
  * (or right after enrolling). Each run decides for itself whether to sync (see [SyncWorker]).
  */
 object SyncScheduling {
-    /** How often the phone checks in; the same as the shared SyncScheduler's interval. */
+    /** How often the phone checks in; the same as the core's `SyncPolicy` interval. */
     val INTERVAL: Duration = Duration.ofMinutes(30)
 
     private const val PERIODIC = "doorstep-sync-periodic"

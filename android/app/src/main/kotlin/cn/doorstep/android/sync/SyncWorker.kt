@@ -6,18 +6,16 @@ import androidx.work.CoroutineWorker
 import androidx.work.WorkerParameters
 import cn.doorstep.android.DoorstepApplication
 import cn.doorstep.app.DoorstepRepository
-import cn.doorstep.app.SyncDecision
-import cn.doorstep.app.SyncScheduler
+import cn.doorstep.core.SyncDecision
 import cn.doorstep.ffi.SyncCancel
-import java.time.Instant
 import kotlinx.coroutines.CancellationException
 
 /**
- * One background sync run. It asks [SyncScheduler] whether to sync now (local changes waiting,
- * the regular check for others' changes due, the back-off after failures over), syncs when
- * told to, and leaves the rest to WorkManager: a retry (with its exponential back-off and the
- * network constraint) while a failure is being backed off or the network is gone, success
- * otherwise, the next periodic run coming anyway.
+ * One background sync run. It asks the core (`nextSync`, the one retry policy every shell
+ * follows; the store counts failures) whether to sync now, syncs when told to, and leaves the
+ * rest to WorkManager: a retry (with its back-off and the network constraint) while a failure
+ * is being backed off or the network is gone, success otherwise, the next periodic run coming
+ * anyway.
  */
 class SyncWorker(context: Context, params: WorkerParameters) : CoroutineWorker(context, params) {
 
@@ -25,21 +23,13 @@ class SyncWorker(context: Context, params: WorkerParameters) : CoroutineWorker(c
         val app = applicationContext as DoorstepApplication
         // A store that cannot open (lost key) is the failure screen's business, not a retry's.
         val repository = app.awaitRepository() ?: return Result.success()
-        val history = SyncHistory(applicationContext)
         return try {
             if (repository.currentUser() == null) return Result.success() // not enrolled yet
-            val now = Instant.now()
-            val decision = scheduler.decide(
-                network = networkState(applicationContext),
-                status = repository.syncStatus(),
-                failuresInARow = history.failuresInARow,
-                lastAttempt = history.lastAttempt(now),
-                now = now,
-            )
-            when (decision) {
-                SyncDecision.Now -> sync(repository, history)
+            when (val decision = repository.nextSync(isConnected(applicationContext))) {
+                SyncDecision.Now -> sync(repository)
                 SyncDecision.WaitForNetwork -> Result.retry()
-                is SyncDecision.Later -> if (history.failuresInARow > 0) retryOrGiveUp() else Result.success()
+                is SyncDecision.Later ->
+                    if (repository.syncStatus().failuresInARow > 0u) retryOrGiveUp() else Result.success()
                 is SyncDecision.Stopped -> {
                     Log.i(TAG, "background sync stopped: ${decision.why}")
                     Result.success()
@@ -54,24 +44,20 @@ class SyncWorker(context: Context, params: WorkerParameters) : CoroutineWorker(c
         }
     }
 
-    private suspend fun sync(repository: DoorstepRepository, history: SyncHistory): Result {
-        history.started(Instant.now())
-        return SyncCancel().use { cancel ->
-            try {
-                val report = repository.sync(null, cancel)
-                history.succeeded()
-                Log.i(TAG, "background sync: sent ${report.progress.documentsSent}, received ${report.progress.documentsReceived}")
-                Result.success()
-            } catch (e: CancellationException) {
-                // WorkManager stopped the work (constraint lost, quota): stop the exchange too;
-                // the rounds already committed are kept.
-                cancel.cancel()
-                throw e
-            } catch (e: Exception) {
-                history.failed()
-                Log.w(TAG, "background sync failed", e)
-                retryOrGiveUp()
-            }
+    private suspend fun sync(repository: DoorstepRepository): Result = SyncCancel().use { cancel ->
+        try {
+            val report = repository.sync(null, cancel)
+            Log.i(TAG, "background sync: sent ${report.progress.documentsSent}, received ${report.progress.documentsReceived}")
+            Result.success()
+        } catch (e: CancellationException) {
+            // WorkManager stopped the work (constraint lost, quota): stop the exchange too;
+            // the rounds already committed are kept.
+            cancel.cancel()
+            throw e
+        } catch (e: Exception) {
+            // The store has counted the failure for the core's back-off.
+            Log.w(TAG, "background sync failed", e)
+            retryOrGiveUp()
         }
     }
 
@@ -81,6 +67,5 @@ class SyncWorker(context: Context, params: WorkerParameters) : CoroutineWorker(c
     private companion object {
         const val TAG = "DoorstepSync"
         const val MAX_RETRIES = 8
-        val scheduler = SyncScheduler()
     }
 }

@@ -18,6 +18,7 @@ import androidx.compose.material3.Text
 import androidx.compose.material3.TopAppBar
 import androidx.compose.runtime.Composable
 import androidx.compose.runtime.getValue
+import androidx.compose.runtime.remember
 import androidx.compose.ui.Modifier
 import androidx.compose.ui.draw.clip
 import androidx.compose.ui.platform.LocalContext
@@ -26,6 +27,7 @@ import androidx.compose.ui.unit.dp
 import androidx.lifecycle.compose.collectAsStateWithLifecycle
 import cn.doorstep.android.DoorstepApplication
 import cn.doorstep.core.Urgency
+import java.time.LocalDate
 
 /** The top bar of a screen, with a back arrow when [onBack] is given. */
 @Composable
@@ -90,4 +92,11 @@ fun rememberDataChanged(): Int {
     val app = LocalContext.current.applicationContext as DoorstepApplication
     val changed by app.repository.syncsEnded.collectAsStateWithLifecycle()
     return changed
+}
+
+/** Today's date in the town, as the core counts it (`repo.today()`), read once per screen. */
+@Composable
+fun rememberToday(): LocalDate {
+    val app = LocalContext.current.applicationContext as DoorstepApplication
+    return remember { app.repository.today() }
 }

@@ -2,7 +2,9 @@
 
 package cn.doorstep.android.ui
 
+import androidx.compose.foundation.clickable
 import androidx.compose.foundation.layout.Arrangement
+import androidx.compose.foundation.layout.Box
 import androidx.compose.foundation.layout.Column
 import androidx.compose.foundation.layout.ExperimentalLayoutApi
 import androidx.compose.foundation.layout.FlowRow
@@ -15,6 +17,8 @@ import androidx.compose.foundation.lazy.LazyColumn
 import androidx.compose.foundation.lazy.items
 import androidx.compose.material3.Button
 import androidx.compose.material3.Card
+import androidx.compose.material3.DropdownMenu
+import androidx.compose.material3.DropdownMenuItem
 import androidx.compose.material3.ExperimentalMaterial3Api
 import androidx.compose.material3.HorizontalDivider
 import androidx.compose.material3.LinearProgressIndicator
@@ -26,7 +30,9 @@ import androidx.compose.material3.TextButton
 import androidx.compose.runtime.Composable
 import androidx.compose.runtime.LaunchedEffect
 import androidx.compose.runtime.getValue
+import androidx.compose.runtime.mutableStateOf
 import androidx.compose.runtime.remember
+import androidx.compose.runtime.setValue
 import androidx.compose.ui.Alignment
 import androidx.compose.ui.Modifier
 import androidx.compose.ui.text.font.FontWeight
@@ -34,32 +40,39 @@ import androidx.compose.ui.unit.dp
 import androidx.lifecycle.compose.collectAsStateWithLifecycle
 import androidx.lifecycle.viewmodel.compose.viewModel
 import cn.doorstep.app.HouseholdState
-import cn.doorstep.app.JobRow
-import cn.doorstep.app.LedgerRow
-import cn.doorstep.app.SHANGHAI
 import cn.doorstep.core.ConflictValue
 import cn.doorstep.core.EntityKind
 import cn.doorstep.core.FieldConflict
+import cn.doorstep.core.JobRow
 import cn.doorstep.core.JobStepKind
+import cn.doorstep.core.LedgerRow
 import cn.doorstep.core.Member
+import cn.doorstep.core.NeedStatus
+import cn.doorstep.core.Schedule
 import cn.doorstep.core.Visit
 import java.time.LocalDate
 
 /**
- * A household's ledger (一户一档): conflicting edits to settle, members, ledger lines with
- * their due dates, jobs with their next steps, and visits.
+ * A household's ledger (一户一档): conflicting edits to settle, members (tap one to edit, or
+ * open a job for them from the catalogue), ledger lines with their due dates (a need's status
+ * can be changed), jobs with their next steps, and visits.
  */
 @Composable
 fun HouseholdScreen(
     onBack: () -> Unit,
     onRecordVisit: (visitId: String?, purpose: String) -> Unit,
     onTakeStep: (jobId: String, step: JobStepKind) -> Unit,
+    onEditHousehold: () -> Unit,
+    onAddMember: () -> Unit,
+    onEditMember: (memberId: String) -> Unit,
+    onOpenCatalogue: (memberId: String) -> Unit,
+    onAddLine: () -> Unit,
 ) {
     val vm: HouseholdScreenViewModel = viewModel(factory = ScreenViewModels.Factory)
     val model = vm.screen
     val state by model.state.collectAsStateWithLifecycle()
     val changed = rememberDataChanged()
-    val today = remember { LocalDate.now(SHANGHAI) }
+    val today = rememberToday()
 
     // On arrival, on coming back from a visit or a job step, and after every background sync.
     LaunchedEffect(changed) { model.refresh() }
@@ -70,7 +83,15 @@ fun HouseholdScreen(
             contentPadding = PaddingValues(16.dp),
             verticalArrangement = Arrangement.spacedBy(8.dp),
         ) {
-            item { Header(state, onRecordVisit = { onRecordVisit(null, "") }) }
+            item {
+                Header(
+                    state,
+                    onRecordVisit = { onRecordVisit(null, "") },
+                    onEditHousehold = onEditHousehold,
+                    onAddMember = onAddMember,
+                    onAddLine = onAddLine,
+                )
+            }
 
             if (state.conflicts.isNotEmpty()) {
                 item { SectionTitle("两部手机改得不一样（${state.conflicts.size}）") }
@@ -82,11 +103,23 @@ fun HouseholdScreen(
             }
 
             item { SectionTitle("家庭成员（${state.members.size}）") }
-            items(state.members, key = { "member-${it.id}" }) { MemberRow(it, today) }
+            items(state.members, key = { "member-${it.id}" }) { member ->
+                MemberRow(
+                    member,
+                    today,
+                    onEdit = { onEditMember(member.id) },
+                    onOpenCatalogue = { onOpenCatalogue(member.id) },
+                )
+            }
 
             item { SectionTitle("服务台账（${state.ledger.size}）") }
             items(state.ledger, key = { "line-${it.line.id}" }) { row ->
-                LedgerCard(row, onDone = { model.markReminderDone(row.line.id) })
+                LedgerCard(
+                    row,
+                    needStatusChoices = state.needStatusChoices,
+                    onDone = { model.markReminderDone(row.line.id) },
+                    onSetStatus = { status -> model.setNeedStatus(row.line.id, status) },
+                )
             }
 
             item { SectionTitle("帮代办件（${state.jobs.size}）") }
@@ -103,7 +136,13 @@ fun HouseholdScreen(
 }
 
 @Composable
-private fun Header(state: HouseholdState, onRecordVisit: () -> Unit) {
+private fun Header(
+    state: HouseholdState,
+    onRecordVisit: () -> Unit,
+    onEditHousehold: () -> Unit,
+    onAddMember: () -> Unit,
+    onAddLine: () -> Unit,
+) {
     Column(verticalArrangement = Arrangement.spacedBy(4.dp)) {
         state.household?.let { household ->
             Text(household.groupName, style = MaterialTheme.typography.titleMedium)
@@ -120,6 +159,11 @@ private fun Header(state: HouseholdState, onRecordVisit: () -> Unit) {
         NoticeText(state.notice)
         ErrorText(state.error)
         Button(onClick = onRecordVisit, modifier = Modifier.fillMaxWidth()) { Text("记录走访") }
+        FlowRow(horizontalArrangement = Arrangement.spacedBy(8.dp)) {
+            OutlinedButton(onClick = onAddMember) { Text("添加成员") }
+            OutlinedButton(onClick = onAddLine) { Text("添加需求或提醒") }
+            OutlinedButton(onClick = onEditHousehold, enabled = state.household != null) { Text("修改户信息") }
+        }
     }
 }
 
@@ -165,18 +209,27 @@ private fun ConflictCard(conflict: FieldConflict, subject: String, onChoose: (Co
 }
 
 @Composable
-private fun MemberRow(member: Member, today: LocalDate) {
-    Column(Modifier.fillMaxWidth().padding(vertical = 4.dp)) {
-        Text(member.name, fontWeight = FontWeight.Bold)
-        Text(member.describe(today), style = MaterialTheme.typography.bodySmall)
-        member.phone?.let { Text("电话：$it", style = MaterialTheme.typography.bodySmall) }
+private fun MemberRow(member: Member, today: LocalDate, onEdit: () -> Unit, onOpenCatalogue: () -> Unit) {
+    Row(Modifier.fillMaxWidth(), verticalAlignment = Alignment.CenterVertically) {
+        Column(Modifier.weight(1f).clickable(onClick = onEdit).padding(vertical = 4.dp)) {
+            Text(member.name, fontWeight = FontWeight.Bold)
+            Text(member.describe(today), style = MaterialTheme.typography.bodySmall)
+            member.phone?.let { Text("电话：$it", style = MaterialTheme.typography.bodySmall) }
+        }
+        TextButton(onClick = onOpenCatalogue) { Text("办理事项") }
     }
 }
 
 @Composable
-private fun LedgerCard(row: LedgerRow, onDone: () -> Unit) {
+private fun LedgerCard(
+    row: LedgerRow,
+    needStatusChoices: List<NeedStatus>,
+    onDone: () -> Unit,
+    onSetStatus: (NeedStatus) -> Unit,
+) {
     val line = row.line
     val isReminder = remember(line) { line.isReminder() }
+    val need = line.schedule as? Schedule.OneOff
     Card(Modifier.fillMaxWidth()) {
         Row(Modifier.padding(12.dp), verticalAlignment = Alignment.Top) {
             UrgencyDot(line.urgency, Modifier.padding(top = 6.dp))
@@ -194,6 +247,27 @@ private fun LedgerCard(row: LedgerRow, onDone: () -> Unit) {
                 if (isReminder && row.nextDue != null) {
                     OutlinedButton(onClick = onDone) { Text("今天已完成") }
                 }
+                if (need != null) NeedStatusMenu(need.status, needStatusChoices, onSetStatus)
+            }
+        }
+    }
+}
+
+/** A need's status with a menu of the others to change it to (已办结 closes it: 销号). */
+@Composable
+private fun NeedStatusMenu(current: NeedStatus, choices: List<NeedStatus>, onChoose: (NeedStatus) -> Unit) {
+    var open by remember { mutableStateOf(false) }
+    Box {
+        OutlinedButton(onClick = { open = true }) { Text("改状态（现为${current.label()}）") }
+        DropdownMenu(expanded = open, onDismissRequest = { open = false }) {
+            choices.filter { it != current }.forEach { status ->
+                DropdownMenuItem(
+                    text = { Text(status.label()) },
+                    onClick = {
+                        open = false
+                        onChoose(status)
+                    },
+                )
             }
         }
     }

@@ -33,8 +33,8 @@ import androidx.lifecycle.viewmodel.compose.viewModel
 import cn.doorstep.android.PhoneLocation
 import cn.doorstep.app.JobStepState
 import cn.doorstep.app.JobStepViewModel
-import cn.doorstep.core.StepFieldKind
 import cn.doorstep.core.Rating
+import cn.doorstep.core.StepFieldKind
 
 /** Takes a job's next step: pick the step, fill in what it asks for, confirm. */
 @Composable

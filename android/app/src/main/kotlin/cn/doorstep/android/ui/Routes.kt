@@ -11,6 +11,7 @@ object Routes {
     const val ARG_JOB = "jobId"
     const val ARG_STEP = "step"
     const val ARG_START = "start"
+    const val ARG_MEMBER = "memberId"
 
     const val ENROLL = "enroll"
     const val TODAY = "today"
@@ -18,6 +19,14 @@ object Routes {
     const val VISIT = "visit/{$ARG_HOUSEHOLD}?$ARG_VISIT={$ARG_VISIT}&$ARG_PURPOSE={$ARG_PURPOSE}"
     const val JOB = "job/{$ARG_JOB}?$ARG_STEP={$ARG_STEP}"
     const val SYNC = "sync?$ARG_START={$ARG_START}"
+    const val HOUSEHOLD_FORM = "household-form?$ARG_HOUSEHOLD={$ARG_HOUSEHOLD}"
+    const val MEMBER_FORM = "member-form/{$ARG_HOUSEHOLD}?$ARG_MEMBER={$ARG_MEMBER}"
+    const val LEDGER_LINE_FORM = "ledger-line/{$ARG_HOUSEHOLD}"
+    const val CATALOGUE = "catalogue?$ARG_MEMBER={$ARG_MEMBER}"
+    const val HAND_UP = "hand-up"
+    const val DELIVERIES = "deliveries"
+    const val FIGURES = "figures"
+    const val FIND_PEOPLE = "find-people"
 
     /** A household's ledger. */
     fun household(householdId: String) = "household/${Uri.encode(householdId)}"
@@ -35,4 +44,19 @@ object Routes {
 
     /** The sync screen; [start] starts a sync on arrival (after enrolling). */
     fun sync(start: Boolean = false) = "sync?$ARG_START=$start"
+
+    /** Registering a household, or editing [householdId] when given. */
+    fun householdForm(householdId: String? = null): String =
+        "household-form" + (householdId?.let { "?$ARG_HOUSEHOLD=${Uri.encode(it)}" } ?: "")
+
+    /** Adding a member to a household, or editing [memberId] when given. */
+    fun memberForm(householdId: String, memberId: String? = null): String =
+        "member-form/${Uri.encode(householdId)}" + (memberId?.let { "?$ARG_MEMBER=${Uri.encode(it)}" } ?: "")
+
+    /** Adding a need or a reminder to a household's ledger. */
+    fun ledgerLineForm(householdId: String) = "ledger-line/${Uri.encode(householdId)}"
+
+    /** The service catalogue, opening jobs for [memberId] when given. */
+    fun catalogue(memberId: String? = null): String =
+        "catalogue" + (memberId?.let { "?$ARG_MEMBER=${Uri.encode(it)}" } ?: "")
 }

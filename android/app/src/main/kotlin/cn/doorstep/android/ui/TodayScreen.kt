@@ -1,4 +1,4 @@
-@file:OptIn(ExperimentalMaterial3Api::class)
+@file:OptIn(ExperimentalMaterial3Api::class, ExperimentalLayoutApi::class)
 
 package cn.doorstep.android.ui
 
@@ -6,6 +6,8 @@ import androidx.activity.compose.rememberLauncherForActivityResult
 import androidx.activity.result.contract.ActivityResultContracts
 import androidx.compose.foundation.layout.Arrangement
 import androidx.compose.foundation.layout.Column
+import androidx.compose.foundation.layout.ExperimentalLayoutApi
+import androidx.compose.foundation.layout.FlowRow
 import androidx.compose.foundation.layout.PaddingValues
 import androidx.compose.foundation.layout.Row
 import androidx.compose.foundation.layout.fillMaxSize
@@ -17,6 +19,7 @@ import androidx.compose.material3.Card
 import androidx.compose.material3.ExperimentalMaterial3Api
 import androidx.compose.material3.LinearProgressIndicator
 import androidx.compose.material3.MaterialTheme
+import androidx.compose.material3.OutlinedButton
 import androidx.compose.material3.Scaffold
 import androidx.compose.material3.Text
 import androidx.compose.material3.TextButton
@@ -37,9 +40,21 @@ import cn.doorstep.android.PhoneLocation
 import cn.doorstep.core.WorkItem
 import cn.doorstep.core.WorkKind
 
-/** Today's work: what is overdue and what is due today, most urgent first; tap for the household. */
+/**
+ * Today's work: what is overdue and what is due today, most urgent first; tap for the household.
+ * Above it, the day's other work: registering a household, handing up (转办), deliveries (送达)
+ * and this month's figures.
+ */
 @Composable
-fun TodayScreen(onOpenHousehold: (String) -> Unit, onSync: () -> Unit) {
+fun TodayScreen(
+    onOpenHousehold: (String) -> Unit,
+    onSync: () -> Unit,
+    onNewHousehold: () -> Unit,
+    onHandUp: () -> Unit,
+    onDeliveries: () -> Unit,
+    onFigures: () -> Unit,
+    onFindPeople: () -> Unit,
+) {
     val vm: TodayScreenViewModel = viewModel(factory = ScreenViewModels.Factory)
     val model = vm.screen
     val state by model.state.collectAsStateWithLifecycle()
@@ -68,6 +83,16 @@ fun TodayScreen(onOpenHousehold: (String) -> Unit, onSync: () -> Unit) {
                     if (state.loading) LinearProgressIndicator(modifier = Modifier.fillMaxWidth().padding(top = 8.dp))
                     ErrorText(state.error)
                     if (state.allDone) Text("今天没有逾期或到期的事项。新的台账和办件会在同步后出现。")
+                    FlowRow(
+                        horizontalArrangement = Arrangement.spacedBy(8.dp),
+                        modifier = Modifier.padding(top = 8.dp),
+                    ) {
+                        OutlinedButton(onClick = onNewHousehold) { Text("登记新户") }
+                        OutlinedButton(onClick = onHandUp) { Text("转办") }
+                        OutlinedButton(onClick = onDeliveries) { Text("送达") }
+                        OutlinedButton(onClick = onFigures) { Text("本月统计") }
+                        OutlinedButton(onClick = onFindPeople) { Text("找人") }
+                    }
                 }
             }
             if (state.overdue.isNotEmpty()) {
