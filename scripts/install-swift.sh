@@ -2,7 +2,8 @@
 # Installs the Swift toolchain for the iOS package's tests, once per machine: a Debian "trixie"
 # root folder made with debootstrap, holding Debian's swiftlang (bookworm has no Swift, and
 # trixie's needs a newer glibc). The root lives outside the repository so later runs reuse it;
-# it is built beside its final place and renamed when complete, so an interrupted run is redone,
+# ca-certificates: the sync client (rustls) loads the system roots even for plain HTTP. The root
+# is built beside its final place and renamed when complete, so an interrupted run is redone,
 # never reused half-made. The Debian mirror is the one the host's apt already uses.
 # Prints the root's path.
 set -euo pipefail
@@ -59,7 +60,7 @@ mount -t proc proc "$work/proc"
 trap 'umount "$work/proc" 2>/dev/null || true' EXIT
 chroot "$work" apt-get update -qq >&2
 DEBIAN_FRONTEND=noninteractive chroot "$work" apt-get install -y -qq --no-install-recommends \
-  swiftlang libc6-dev libstdc++-14-dev >&2
+  swiftlang libc6-dev libstdc++-14-dev ca-certificates >&2
 chroot "$work" apt-get clean
 umount "$work/proc"
 trap - EXIT
