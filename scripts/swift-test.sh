@@ -5,7 +5,7 @@
 # against the real library and a real sync server on 127.0.0.1 (the root shares the host's
 # network). /proc, /dev, the repository and the target folder are mounted into the root at the
 # same paths for the run and unmounted afterwards, also when a test fails or the run is stopped;
-# mounts left by a killed run are removed first.
+# what a killed run left (tests, servers, mounts) is stopped and removed first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo="$(pwd)"
@@ -41,16 +41,23 @@ unmount_all() {
   done
 }
 
-child=""
-# Stops the tests (their whole process group, servers included) and unmounts (the EXIT trap).
+# Stops every process running inside the root: the tests and the servers they started (in
+# process groups of their own), also those left by a killed run.
 # shellcheck disable=SC2317
-finish() {
-  if [ -n "$child" ]; then kill -- "-$child" 2>/dev/null || true; fi
-  unmount_all
+stop_root_processes() {
+  local proc
+  for proc in /proc/[0-9]*; do
+    if [ "$(readlink "$proc/root" 2>/dev/null)" = "$ROOT" ]; then kill -9 "${proc#/proc/}" 2>/dev/null || true; fi
+  done
 }
 
+# One run at a time per root (they share its mounts); the lock goes when this process does.
+exec 9>"$ROOT.lock"
+flock 9
+stop_root_processes
 unmount_all
-trap finish EXIT
+# shellcheck disable=SC2317
+trap 'stop_root_processes; unmount_all' EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 mount -t proc proc "$ROOT/proc"
@@ -64,14 +71,12 @@ done
 echo "== swift test (ios/DoorstepKit, in $ROOT)" >&2
 lib="$target/debug"
 start=$SECONDS
-# In its own process group, waited for in the background so that a signal reaches the trap.
-setsid chroot "$ROOT" /usr/bin/env -i HOME=/root PATH=/usr/bin:/bin LANG=C.UTF-8 \
+# Waited for in the background, so that a signal reaches the trap at once; without the lock.
+chroot "$ROOT" /usr/bin/env -i HOME=/root PATH=/usr/bin:/bin LANG=C.UTF-8 \
   DOORSTEP_SERVER="$lib/doorstep-sync-server" \
   swift test --package-path "$repo/ios/DoorstepKit" --scratch-path "$target/swift" \
-  -Xlinker -L"$lib" -Xlinker -rpath -Xlinker "$lib" "$@" &
-child=$!
+  -Xlinker -L"$lib" -Xlinker -rpath -Xlinker "$lib" "$@" 9>&- &
 status=0
-wait "$child" || status=$?
-child=""
+wait "$!" || status=$?
 echo "swift test finished in $((SECONDS - start)) s" >&2
 exit "$status"
