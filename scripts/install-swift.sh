@@ -40,6 +40,13 @@ if ! command -v debootstrap >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >&2
 fi
 
+# One creation at a time (the test script takes the same lock); another may have just finished.
+exec 9>"$ROOT.lock"
+flock 9
+if [ -x "$ROOT/usr/libexec/swift/bin/swift" ]; then
+  echo "$ROOT"
+  exit 0
+fi
 if [ -e "$ROOT" ]; then
   echo "$ROOT exists but holds no Swift toolchain; remove it or set DOORSTEP_SWIFT_ROOT" >&2
   exit 1

@@ -11,6 +11,10 @@ cd "$(dirname "$0")/.."
 repo="$(pwd)"
 
 ROOT="$(scripts/install-swift.sh | tail -n 1)"
+# One run at a time per root (they share its mounts and ios/DoorstepKit/Generated); the lock
+# goes when this process does.
+exec 9>"$ROOT.lock"
+flock 9
 scripts/bindings.sh
 cargo build --quiet --workspace --bin doorstep-sync-server
 target="$(cd "${CARGO_TARGET_DIR:-target}" && pwd)"
@@ -51,9 +55,6 @@ stop_root_processes() {
   done
 }
 
-# One run at a time per root (they share its mounts); the lock goes when this process does.
-exec 9>"$ROOT.lock"
-flock 9
 stop_root_processes
 unmount_all
 # shellcheck disable=SC2317

@@ -50,11 +50,15 @@ enum BackgroundSync {
     private static func isConnected() async -> Bool {
         await withCheckedContinuation { answer in
             let monitor = NWPathMonitor()
+            var answered = false
+            // Updates come one at a time on this serial queue; only the first is used.
             monitor.pathUpdateHandler = { path in
+                guard !answered else { return }
+                answered = true
                 monitor.cancel()
                 answer.resume(returning: path.status == .satisfied)
             }
-            monitor.start(queue: .global())
+            monitor.start(queue: DispatchQueue(label: "cn.doorstep.app.network"))
         }
     }
 }

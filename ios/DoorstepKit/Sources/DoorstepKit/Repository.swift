@@ -13,19 +13,19 @@ public actor DoorstepRepository {
     /// How many syncs have ended (done, failed or cancelled: each may have brought changes).
     /// Screens showing stored data read it again when this moves.
     public private(set) var syncsEnded = 0
+    private nonisolated let catalogue: [String: ServiceItem]
 
     public init(store: DoorstepStore, server: SyncServer) {
         self.store = store
         self.server = server
+        catalogue = Dictionary(serviceCatalogue().map { ($0.code, $0) }) { first, _ in first }
     }
 
     /// Today's date in the town, as the core counts it (Beijing time, `YYYY-MM-DD`).
     public nonisolated func today() -> CalendarDate { store.today() }
 
     /// The catalogue item of a job's item code, if the app knows it.
-    public nonisolated func item(code: String) -> ServiceItem? {
-        serviceCatalogue().first { $0.code == code }
-    }
+    public nonisolated func item(code: String) -> ServiceItem? { catalogue[code] }
 
     /// The signed-in user, or nil before the phone enrols.
     public func currentUser() -> User? { store.currentUser() }
