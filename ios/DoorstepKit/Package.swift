@@ -18,7 +18,8 @@ let linkRust: [LinkerSetting] = [.linkedLibrary("doorstep_ffi")]
 #else
 let ffi: [Target] = [.binaryTarget(name: "DoorstepRust", path: "DoorstepRust.xcframework")]
 let rustFFI: [Target.Dependency] = ["DoorstepRust"]
-let linkRust: [LinkerSetting] = []
+// The TLS certificate checks (rustls-platform-verifier) call Apple's Security framework.
+let linkRust: [LinkerSetting] = [.linkedFramework("Security")]
 #endif
 
 let package = Package(
