@@ -3,8 +3,9 @@
 # workspace (unit, integration, property and crash tests; clippy also builds the benchmarks),
 # the hub console in headless Chromium (tests/tests/console.rs, screenshots in target/screenshots),
 # the server's cross-component tests again on a real PostgreSQL (Debian's postgresql, started
-# on 127.0.0.1 in a temporary folder and stopped afterwards), and the Kotlin tests of the app's
-# shared module on the JVM over the generated bindings.
+# on 127.0.0.1 in a temporary folder and stopped afterwards), the Kotlin tests of the app's
+# shared module on the JVM over the generated bindings, and the Swift tests of the iOS package
+# (Debian trixie's Swift in a root folder made once per machine).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -40,3 +41,5 @@ scripts/postgres.sh stop "$pg_dir"
 trap - EXIT
 echo "== Kotlin (JVM) tests"
 scripts/kotlin-test.sh
+echo "== Swift tests"
+scripts/swift-test.sh

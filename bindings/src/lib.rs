@@ -15,8 +15,8 @@ pub use key::{DatabaseKey, KeyError};
 pub use store::{DoorstepStore, check_id_number, check_mobile, service_catalogue};
 pub use sync::{SyncCancel, SyncListener, SyncServer};
 
-use doorstep_core::ffi::{Date, Instant};
+use doorstep_core::ffi::{CalendarDate, Instant};
 
 uniffi::setup_scaffolding!("doorstep");
-uniffi::use_remote_type!(doorstep_core::Date);
+uniffi::use_remote_type!(doorstep_core::CalendarDate);
 uniffi::use_remote_type!(doorstep_core::Instant);

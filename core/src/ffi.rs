@@ -4,10 +4,11 @@ use std::time::SystemTime;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-/// A calendar date crosses as `YYYY-MM-DD` (Kotlin maps it to `java.time.LocalDate`).
-pub type Date = NaiveDate;
+/// A calendar date crosses as `YYYY-MM-DD` (Kotlin maps it to `java.time.LocalDate`; Swift keeps
+/// the string). Not named `Date`: in Swift that would hide Foundation's `Date`, which instants use.
+pub type CalendarDate = NaiveDate;
 
-uniffi::custom_type!(Date, String, {
+uniffi::custom_type!(CalendarDate, String, {
     remote,
     lower: |date| date.format("%Y-%m-%d").to_string(),
     try_lift: |text| Ok(NaiveDate::parse_from_str(&text, "%Y-%m-%d")?),

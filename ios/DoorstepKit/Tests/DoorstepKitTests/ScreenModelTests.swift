@@ -1,0 +1,261 @@
+import Doorstep
+import DoorstepKit
+import XCTest
+
+/// Each screen's state after each action, on a real store with one household (no server).
+@MainActor
+final class ScreenModelTests: XCTestCase {
+    private var phone: TestPhone!
+    private var repo: DoorstepRepository!
+    private var store: DoorstepStore { phone.store }
+    private var today: CalendarDate!
+    private var householdId = ""
+    private var memberId = ""
+    private var reminderId = ""
+
+    /// One household in village t-village with a member living alone and three ledger lines:
+    /// a medication reminder 3 days overdue, a need due today and a birthday in 100 days.
+    override func setUp() async throws {
+        phone = try TestPhone()
+        repo = phone.repository("http://127.0.0.1:9")
+        today = repo.today()
+        try store.signIn(user: User(id: "t-agent", name: "测试代办员", role: .agent, regionIds: ["t-village"]))
+        householdId = try store.createHousehold(input: NewHousehold(
+            villageId: "t-village", groupName: "一组", address: "测试村一组8号", phone: nil))
+        memberId = try store.addMember(householdId: householdId, input: NewMember(
+            name: "张桂兰", idNumber: "11010519491231002X", phone: nil, gender: nil, birthDate: nil,
+            relation: "户主", tags: [.elderlyAlone]))
+        reminderId = try store.addLedgerLine(input: NewLedgerLine(
+            memberId: memberId, title: "降压药更换", schedule: .everyNDays(days: 30, firstDue: adding(-3, to: today)),
+            urgency: .amber, note: "", visitId: nil))
+        _ = try store.addLedgerLine(input: NewLedgerLine(
+            memberId: memberId, title: "办理残疾人证", schedule: .oneOff(status: .open, due: today),
+            urgency: .red, note: "", visitId: nil))
+        let birthday = adding(100, to: today).split(separator: "-").compactMap { UInt32($0) }
+        _ = try store.addLedgerLine(input: NewLedgerLine(
+            memberId: memberId, title: "生日", schedule: .yearly(month: birthday[1], day: birthday[2]),
+            urgency: .green, note: "", visitId: nil))
+    }
+
+    override func tearDown() async throws {
+        phone.close()
+    }
+
+    private func villageItem(withNonKeyMaterial: Bool = false) -> ServiceItem {
+        serviceCatalogue().first { $0.tier == .village && (!withNonKeyMaterial || $0.materials.contains { !$0.key }) }!
+    }
+
+    private func openJob(withNonKeyMaterial: Bool = false) throws -> String {
+        let item = villageItem(withNonKeyMaterial: withNonKeyMaterial)
+        return try store.openJob(input: NewJob(
+            memberId: memberId, itemCode: item.code, mode: item.modes[0], urgency: .amber, note: "", visitId: nil))
+    }
+
+    func testTodayListsOverdueAndDueWorkAndEmptiesWhenDone() async throws {
+        let model = TodayModel(repo: repo)
+        XCTAssertEqual(model.state.headline, "正在读取今天的工作…")
+        await model.refresh()
+        XCTAssertNil(model.state.error)
+        XCTAssertEqual(model.state.overdue.map(\.title), ["降压药更换"])
+        XCTAssertEqual(model.state.overdue.first?.daysOverdue, 3)
+        XCTAssertEqual(model.state.dueToday.map(\.title), ["办理残疾人证"])
+        XCTAssertEqual(model.state.headline, "今天 \(today!)：逾期 1 项，今日 1 项")
+
+        let household = HouseholdModel(repo: repo, householdId: householdId)
+        await household.markReminderDone(lineId: reminderId)
+        XCTAssertEqual(household.state.notice, "已记录完成")
+        await model.refresh()
+        XCTAssertTrue(model.state.overdue.isEmpty)
+        XCTAssertEqual(model.state.dueToday.count, 1)
+    }
+
+    func testHouseholdShowsLedgerJobsAndSyncStateAndClosesANeed() async throws {
+        let jobId = try openJob()
+        let model = HouseholdModel(repo: repo, householdId: householdId)
+        await model.refresh()
+        XCTAssertNil(model.state.error)
+        let screen = try XCTUnwrap(model.state.screen)
+        XCTAssertEqual(screen.household.address, "测试村一组8号")
+        XCTAssertEqual(screen.members.map(\.name), ["张桂兰"])
+        XCTAssertEqual(screen.ledger.map(\.line.title), ["降压药更换", "办理残疾人证", "生日"])
+        XCTAssertEqual(screen.ledger.map(\.dueNow), [true, true, false])
+        let job = try XCTUnwrap(screen.jobs.first)
+        XCTAssertEqual(job.details.job.id, jobId)
+        XCTAssertEqual(job.itemName, villageItem().name)
+        XCTAssertEqual(job.nextSteps, [.accept, .cancel])
+        XCTAssertTrue(screen.conflicts.isEmpty)
+        XCTAssertTrue(model.state.syncLine.hasPrefix("有 ") && model.state.syncLine.hasSuffix(" 条修改待同步"), model.state.syncLine)
+
+        let need = screen.ledger[1].line.id
+        await model.setNeedStatus(lineId: need, .done)
+        XCTAssertNil(model.state.error)
+        XCTAssertEqual(model.state.notice, "已改为“\(NeedStatus.done.label())”")
+        XCTAssertFalse(try XCTUnwrap(model.state.screen).ledger[1].dueNow)
+
+        let missing = HouseholdModel(repo: repo, householdId: "no-such-household")
+        await missing.refresh()
+        XCTAssertTrue(missing.state.error?.contains("找不到户") ?? false, missing.state.error ?? "no error")
+        XCTAssertFalse(missing.state.loading)
+    }
+
+    func testJobStepFormsFollowTheJobsLife() async throws {
+        let item = villageItem(withNonKeyMaterial: true)
+        let catalogue = CatalogueModel(repo: repo)
+        catalogue.search(item.name)
+        catalogue.choose(try XCTUnwrap(catalogue.state.results.first { $0.code == item.code }))
+        await catalogue.openJob(memberId: memberId, mode: item.modes[0], urgency: .amber)
+        let jobId = try XCTUnwrap(catalogue.state.openedJobId, catalogue.state.error ?? "")
+
+        let model = JobStepModel(repo: repo, jobId: jobId)
+        await model.refresh()
+        XCTAssertEqual(model.state.stateLabel, "已告知")
+        XCTAssertEqual(model.state.itemName, item.name)
+
+        await model.submit()
+        XCTAssertEqual(model.state.error, "请先选择要办理的步骤")
+
+        await model.choose(.approve)
+        await model.submit()
+        XCTAssertTrue(model.state.error?.contains("无权执行“批准”") ?? false, model.state.error ?? "no error")
+        XCTAssertEqual(try store.job(jobId: jobId).progress.state, .informed)
+
+        await model.choose(.accept)
+        XCTAssertEqual(model.state.form?.fields.map(\.kind), [.materials, .date])
+        let nonKey = item.materials.filter { !$0.key }.map(\.name)
+        XCTAssertEqual(model.state.materialChoices, nonKey)
+        model.edit { $0.materials = [nonKey[0]] }
+        await model.submit()
+        XCTAssertTrue(model.state.error?.contains("容缺材料补齐期限") ?? false, model.state.error ?? "no error")
+        model.edit { $0.date = adding(7, to: today) }
+        await model.submit()
+        XCTAssertNil(model.state.error)
+        XCTAssertEqual(model.state.taken, .accept)
+        XCTAssertEqual(model.state.job?.progress.state, .accepted)
+        XCTAssertEqual(model.state.job?.progress.missingMaterials, [nonKey[0]])
+        XCTAssertTrue(model.state.steps.contains(.supplement))
+        XCTAssertFalse(model.state.steps.contains(.complete), "cannot complete with materials missing")
+
+        await model.choose(.supplement)
+        XCTAssertEqual(model.state.materialChoices, [nonKey[0]])
+        model.edit { [choices = model.state.materialChoices] in $0.materials = choices }
+        await model.submit()
+        XCTAssertEqual(model.state.job?.progress.missingMaterials, [])
+        XCTAssertTrue(model.state.steps.contains(.complete))
+
+        await model.choose(.complete)
+        XCTAssertEqual(model.state.form?.fields.map(\.label), ["办理结果"])
+        model.edit { $0.text = "已办结" }
+        await model.submit()
+        XCTAssertEqual(model.state.job?.progress.state, .completed)
+        await model.choose(.nobodyHome)
+        await model.submit()
+        XCTAssertEqual(model.state.error, "“改约上门日期”不能为空，请填写后再保存")
+    }
+
+    func testDeliveriesAreSignedForOrComeAgain() async throws {
+        let jobId = try openJob()
+        _ = try store.takeStepFromForm(jobId: jobId, kind: .accept, input: .empty, location: nil)
+        let model = DeliveriesModel(repo: repo)
+        await model.refresh()
+        XCTAssertTrue(model.state.jobs.isEmpty)
+        var done = StepInput.empty
+        done.text = "已办结"
+        _ = try store.takeStepFromForm(jobId: jobId, kind: .complete, input: done, location: nil)
+        await model.refresh()
+        XCTAssertEqual(model.state.jobs.map(\.jobId), [jobId])
+
+        await model.nobodyHome(jobId, newDate: nil)
+        XCTAssertEqual(model.state.error, "“改约上门日期”不能为空，请填写后再保存")
+        let later = adding(2, to: today)
+        await model.nobodyHome(jobId, newDate: later)
+        XCTAssertEqual(model.state.notice, "无人在家，已改约 \(later)")
+        XCTAssertEqual(model.state.jobs.count, 1)
+        await model.delivered(jobId, signedBy: " ")
+        XCTAssertTrue(model.state.error?.contains("签收人") ?? false, model.state.error ?? "no error")
+        await model.delivered(jobId, signedBy: "张桂兰")
+        XCTAssertNil(model.state.error)
+        XCTAssertTrue(model.state.jobs.isEmpty)
+        XCTAssertEqual(try store.job(jobId: jobId).progress.state, .delivered)
+    }
+
+    func testMemberFormChecksNumbersAsTypedThenSaves() async throws {
+        let model = MemberFormModel(repo: repo, householdId: householdId)
+        XCTAssertTrue(model.state.tagChoices.contains(.leftBehindChild))
+        model.edit { $0.name = "张明"; $0.idNumber = "110105194912310021" }
+        XCTAssertTrue(model.state.idNumberError?.contains("身份证号码无效") ?? false, model.state.idNumberError ?? "no error")
+        model.edit { $0.idNumber = "11010519491231002X"; $0.phone = "1380013800" }
+        XCTAssertNil(model.state.idNumberError)
+        XCTAssertTrue(model.state.phoneError?.contains("手机号码无效") ?? false)
+        await model.save()
+        XCTAssertTrue(model.state.error?.contains("手机号码无效") ?? false)
+        XCTAssertNil(model.state.savedMemberId)
+        model.edit { $0.phone = "13800138000"; $0.tags = [.disabled] }
+        XCTAssertNil(model.state.phoneError)
+        await model.save()
+        let id = try XCTUnwrap(model.state.savedMemberId, model.state.error ?? "")
+        let saved = try XCTUnwrap(try store.household(householdId: householdId).members.first { $0.id == id })
+        XCTAssertEqual(saved.tags, [.disabled])
+        XCTAssertEqual(saved.phone, "13800138000")
+    }
+
+    func testTheVillageHeadHandsUpAGroupsJobs() async throws {
+        let item = serviceCatalogue().first { $0.tier == .town }!
+        let jobId = try store.openJob(input: NewJob(
+            memberId: memberId, itemCode: item.code, mode: item.modes[0], urgency: .amber, note: "", visitId: nil))
+        _ = try store.takeStepFromForm(jobId: jobId, kind: .accept, input: .empty, location: nil)
+        try store.signIn(user: User(id: "t-head", name: "权兴旺", role: .villageHead, regionIds: ["t-village"]))
+        let model = HandUpModel(repo: repo, villageId: "t-village")
+        await model.refresh()
+        XCTAssertEqual(model.state.groups.map(\.groupName), ["一组"])
+        XCTAssertEqual(model.state.carrier, "权兴旺")
+        await model.handUp()
+        XCTAssertEqual(model.state.error, "请先勾选要转办的办件")
+        model.selectGroup("一组")
+        XCTAssertEqual(model.state.selected, [jobId])
+        model.editCarrier(" ")
+        await model.handUp()
+        XCTAssertTrue(model.state.error?.contains("带件的轮值村长") ?? false, model.state.error ?? "no error")
+        model.selectGroup("一组")
+        model.editCarrier("权兴旺")
+        await model.handUp()
+        XCTAssertNil(model.state.error)
+        XCTAssertEqual(model.state.notice, "已转办 1 件，由 权兴旺 带到镇便民服务中心")
+        XCTAssertTrue(model.state.groups.isEmpty)
+        XCTAssertEqual(try store.job(jobId: jobId).progress.state, .handedUp)
+    }
+
+    func testCatalogueIsSearchedByNameOrInitials() async {
+        let model = CatalogueModel(repo: repo)
+        model.search("ylrz")
+        XCTAssertEqual(model.state.results.map(\.name), ["养老认证"])
+        model.search("社保卡")
+        XCTAssertEqual(model.state.results.first?.name, "社保卡申领")
+        model.choose(model.state.results[0])
+        XCTAssertEqual(model.state.chosen?.timeLimitDays, 15)
+        model.search("没有这个事项")
+        XCTAssertTrue(model.state.results.isEmpty)
+    }
+
+    func testMembersAreFoundByNameOrNumberTail() async {
+        let model = SearchModel(repo: repo)
+        await model.search("张桂兰")
+        XCTAssertEqual(model.state.hits.map(\.memberId), [memberId])
+        await model.search("002X")
+        XCTAssertEqual(model.state.hits.map(\.householdId), [householdId])
+        await model.search("李四")
+        XCTAssertTrue(model.state.hits.isEmpty)
+        XCTAssertNil(model.state.error)
+    }
+
+    func testSyncScreenShowsWhyItCannotSync() async {
+        let model = SyncModel(repo: repo)
+        await model.refreshStatus()
+        XCTAssertGreaterThan(model.state.status?.pendingChanges ?? 0, 0)
+        XCTAssertTrue(model.state.statusLine.hasSuffix("条修改待同步"))
+        await model.syncNow()
+        XCTAssertFalse(model.state.running)
+        XCTAssertTrue(model.state.error?.contains("本机还没有登记") ?? false, model.state.error ?? "no error")
+        XCTAssertEqual(model.state.status?.lastError, model.state.error)
+        XCTAssertNil(model.state.result)
+    }
+}
