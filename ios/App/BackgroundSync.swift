@@ -23,7 +23,9 @@ enum BackgroundSync {
     static func schedule() {
         guard let repo else { return }
         Task {
-            let decision = await repo.store.nextSync(connected: await isConnected())
+            let connected = await isConnected()
+            // A store that cannot be read now is tried again at the next launch.
+            guard let decision = try? await repo.nextSync(connected: connected) else { return }
             let request = BGProcessingTaskRequest(identifier: taskId)
             request.requiresNetworkConnectivity = true
             switch decision {

@@ -126,6 +126,9 @@ public actor DoorstepRepository {
     /// The sync status: last success, pending changes, last error.
     public func syncStatus() throws -> SyncStatus { try store.syncStatus() }
 
+    /// What the background sync should do now, by the core's one retry policy.
+    public func nextSync(connected: Bool) throws -> SyncDecision { try store.nextSync(connected: connected) }
+
     /// Enrols the phone with a one-time code from hub staff and signs the user in.
     public func enroll(code: String, deviceName: String) async throws -> User {
         try await store.enroll(server: server, code: code.trimmingCharacters(in: .whitespaces),

@@ -69,7 +69,8 @@ final class EndToEndTests: XCTestCase {
         XCTAssertThrowsError(try phoneA.store.addMember(householdId: householdId, input: NewMember(
             name: "王小明", idNumber: "110101199003071234", phone: nil, gender: nil, birthDate: nil,
             relation: "孙子", tags: []))) { error in
-            guard case CoreError.InvalidIdNumber = error else { return XCTFail("\(error)") }
+            guard case let CoreError.InvalidIdNumber(reason) = error else { return XCTFail("\(error)") }
+            XCTAssertTrue(reason.contains("校验位"), "the rule that failed: \(reason)")
             XCTAssertTrue(error.userMessage.contains("身份证号码无效"), error.userMessage)
         }
 
@@ -221,13 +222,21 @@ final class EndToEndTests: XCTestCase {
             _ = try await offline.sync()
             XCTFail("synced with no server")
         } catch let error as SyncError {
-            guard case .Network = error else { return XCTFail("\(error)") }
-            XCTAssertTrue(error.userMessage.contains("数据都保存在本机"), error.userMessage)
+            guard case let .Network(detail) = error else { return XCTFail("\(error)") }
+            XCTAssertFalse(detail.isEmpty, "the network library's words are kept for support")
+            XCTAssertEqual(error.userMessage, "网络连接失败，数据都保存在本机，有信号后会再同步")
             XCTAssertEqual(try phone.store.syncStatus().lastError, error.userMessage)
+            XCTAssertEqual(try phone.store.syncStatus().failuresInARow, 1, "a cancelled sync is not counted")
+            guard case .later = try await repo.nextSync(connected: true) else {
+                return XCTFail("the core backs off after a failure")
+            }
+            let offlineDecision = try await repo.nextSync(connected: false)
+            XCTAssertEqual(offlineDecision, .waitForNetwork)
         }
 
         _ = try await repo.sync()
         XCTAssertNil(try phone.store.syncStatus().lastError)
+        XCTAssertEqual(try phone.store.syncStatus().failuresInARow, 0)
         ended = await repo.syncsEnded
         XCTAssertEqual(ended, 3)
     }
@@ -239,7 +248,8 @@ final class EndToEndTests: XCTestCase {
             XCTAssertTrue($0.userMessage.contains("密钥不对"), $0.userMessage)
         }
         XCTAssertThrowsError(try DoorstepStore.open(path: phone.path, key: LockedKey())) {
-            guard case CoreError.KeyUnavailable = $0 else { return XCTFail("\($0)") }
+            guard case let CoreError.KeyUnavailable(reason) = $0 else { return XCTFail("\($0)") }
+            XCTAssertEqual(reason, "钥匙串已锁定")
             XCTAssertTrue($0.userMessage.contains("钥匙串已锁定"), $0.userMessage)
         }
         XCTAssertEqual(try DoorstepStore.open(path: phone.path, key: FixedKey(phone.key)).householdIds(), [])
