@@ -12,7 +12,11 @@ struct HouseholdView: View {
             if let notice = model.state.notice { Text(notice) }
             if let error = model.state.error { Text(error).foregroundStyle(.red) }
             if let screen = model.state.screen {
-                Section(model.state.syncLine) { Text(screen.household.address) }
+                Section(model.state.syncLine) {
+                    NavigationLink(screen.household.address) {
+                        HouseholdFormView(model: HouseholdFormModel(repo: repo, householdId: screen.household.id), repo: repo)
+                    }
+                }
                 Section("成员") {
                     ForEach(screen.members, id: \.id) { member in
                         Text("\(member.name)（\(member.relation)）\(member.tags.map { $0.label() }.joined(separator: "、"))")

@@ -16,6 +16,9 @@ struct SearchView: View {
         .overlay { if let error = model.state.error { Text(error).foregroundStyle(.red) } }
         .searchable(text: $text, prompt: "姓名、手机或身份证号后几位")
         .onSubmit(of: .search) { Task { await model.search(text) } }
+        .toolbar {
+            NavigationLink("登记新户") { HouseholdFormView(model: HouseholdFormModel(repo: repo), repo: repo) }
+        }
         .navigationTitle("查找")
     }
 }

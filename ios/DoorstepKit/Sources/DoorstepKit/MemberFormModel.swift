@@ -61,14 +61,4 @@ public final class MemberFormModel {
         }
         state.saving = false
     }
-
-    private func problem(_ text: String, _ check: (String) throws -> String) -> String? {
-        if text.trimmingCharacters(in: .whitespaces).isEmpty { return nil }
-        do {
-            _ = try check(text)
-            return nil
-        } catch {
-            return error.userMessage
-        }
-    }
 }

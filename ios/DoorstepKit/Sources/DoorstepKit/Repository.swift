@@ -45,6 +45,11 @@ public actor DoorstepRepository {
         try store.createHousehold(input: input)
     }
 
+    /// Changes a household's group, address or phone (only the fields given).
+    public func updateHousehold(_ householdId: String, _ patch: HouseholdPatch) throws {
+        try store.updateHousehold(householdId: householdId, patch: patch)
+    }
+
     /// Adds a member to a household and returns the member's id.
     public func addMember(householdId: String, _ member: NewMember) throws -> String {
         try store.addMember(householdId: householdId, input: member)

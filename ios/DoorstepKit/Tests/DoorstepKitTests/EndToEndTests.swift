@@ -58,8 +58,12 @@ final class EndToEndTests: XCTestCase {
         XCTAssertEqual(try phoneA.store.householdIds().count, 60)
 
         // Register a household and its member.
-        let householdId = try await agent.createHousehold(NewHousehold(
-            villageId: TestServer.village, groupName: "三组", address: "三张村三组12号", phone: nil))
+        let register = HouseholdFormModel(repo: agent)
+        await register.load()
+        XCTAssertEqual(register.state.villages, [TestServer.village])
+        register.edit { $0.groupName = "三组"; $0.address = "三张村三组12号" }
+        await register.save()
+        let householdId = try XCTUnwrap(register.state.savedHouseholdId, register.state.error ?? "")
         let member = MemberFormModel(repo: agent, householdId: householdId)
         member.edit { $0.name = "李秀英"; $0.idNumber = "11010519491231002X"; $0.tags = [.disabled] }
         await member.save()

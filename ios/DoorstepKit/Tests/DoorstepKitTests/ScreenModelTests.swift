@@ -178,6 +178,34 @@ final class ScreenModelTests: XCTestCase {
         XCTAssertEqual(try store.job(jobId: jobId).progress.state, .delivered)
     }
 
+    func testHouseholdFormRegistersThenEditsOnlyWhatChanged() async throws {
+        let model = HouseholdFormModel(repo: repo)
+        await model.load()
+        XCTAssertEqual(model.state.villages, ["t-village"])
+        XCTAssertEqual(model.state.form.villageId, "t-village")
+        model.edit { $0.groupName = "二组"; $0.phone = "1380013800" }
+        XCTAssertTrue(model.state.phoneError?.contains("手机号码无效") ?? false, model.state.phoneError ?? "no error")
+        await model.save()
+        XCTAssertTrue(model.state.error?.contains("住址") ?? false, model.state.error ?? "no error")
+        XCTAssertNil(model.state.savedHouseholdId)
+        model.edit { $0.address = "测试村二组3号"; $0.phone = "" }
+        XCTAssertNil(model.state.phoneError)
+        await model.save()
+        let id = try XCTUnwrap(model.state.savedHouseholdId, model.state.error ?? "")
+        XCTAssertEqual(try store.household(householdId: id).household.address, "测试村二组3号")
+
+        let edit = HouseholdFormModel(repo: repo, householdId: id)
+        await edit.load()
+        XCTAssertEqual(edit.state.form.groupName, "二组")
+        try store.updateHousehold(householdId: id, patch: HouseholdPatch(groupName: nil, address: "测试村二组5号", phone: nil))
+        edit.edit { $0.phone = "13800138000" }
+        await edit.save()
+        XCTAssertNil(edit.state.error)
+        let saved = try store.household(householdId: id).household
+        XCTAssertEqual(saved.phone, "13800138000")
+        XCTAssertEqual(saved.address, "测试村二组5号", "an unchanged field is not written back")
+    }
+
     func testMemberFormChecksNumbersAsTypedThenSaves() async throws {
         let model = MemberFormModel(repo: repo, householdId: householdId)
         XCTAssertTrue(model.state.tagChoices.contains(.leftBehindChild))
