@@ -122,22 +122,29 @@ pub const KEY_FILE_ENV: &str = "DOORSTEP_SERVER_KEY_FILE";
 
 /// Reads the server's key from `path`, creating it (32 random bytes, readable by the server's
 /// user only) the first time; processes starting together all read the one that was made.
+/// The key is written whole to a file of its own and then linked to `path` in one step, so no
+/// process ever reads a key file still being written.
 fn server_key(path: &Path) -> std::io::Result<[u8; 32]> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
-    let created = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path);
-    match created {
-        Ok(mut file) => {
-            let key: [u8; 32] = rand::random();
-            file.write_all(&key)?;
-            file.sync_all()?;
+    if !path.exists() {
+        let draft = path.with_extension(format!("new-{:016x}", rand::random::<u64>()));
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&draft)?;
+        let key: [u8; 32] = rand::random();
+        let linked = file
+            .write_all(&key)
+            .and_then(|()| file.sync_all())
+            .and_then(|()| std::fs::hard_link(&draft, path));
+        std::fs::remove_file(&draft)?;
+        match linked {
+            Ok(()) => {}
+            Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(err) => return Err(err),
         }
-        Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => {}
-        Err(err) => return Err(err),
     }
     let bytes = std::fs::read(path)?;
     bytes
@@ -242,5 +249,36 @@ impl Storage {
             Backend::Sqlite(db) => db.read(work),
             Backend::Postgres(db) => db.read(work),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::server_key;
+    use std::sync::{Arc, Barrier};
+
+    #[test]
+    fn processes_creating_the_key_together_all_read_the_one_whole_key() {
+        let dir = tempfile::tempdir().unwrap();
+        for round in 0..40 {
+            let path = dir.path().join(format!("server-{round}.key"));
+            let start = Arc::new(Barrier::new(8));
+            let openers: Vec<_> = (0..8)
+                .map(|_| {
+                    let (path, start) = (path.clone(), Arc::clone(&start));
+                    std::thread::spawn(move || {
+                        start.wait();
+                        server_key(&path)
+                    })
+                })
+                .collect();
+            let keys: Vec<_> = openers
+                .into_iter()
+                .map(|opener| opener.join().unwrap().unwrap())
+                .collect();
+            assert!(keys.iter().all(|k| *k == keys[0]), "round {round}");
+        }
+        // Only the key files are left: every draft was removed.
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 40);
     }
 }
