@@ -16,10 +16,15 @@ struct HouseholdView: View {
                     NavigationLink(screen.household.address) {
                         HouseholdFormView(model: HouseholdFormModel(repo: repo, householdId: screen.household.id), repo: repo)
                     }
+                    NavigationLink("本村本月统计") {
+                        FiguresView(model: FiguresModel(repo: repo, villageId: screen.household.villageId))
+                    }
                 }
                 Section("成员") {
                     ForEach(screen.members, id: \.id) { member in
-                        Text("\(member.name)（\(member.relation)）\(member.tags.map { $0.label() }.joined(separator: "、"))")
+                        NavigationLink("\(member.name)（\(member.relation)·\(member.status.label())）\(member.tags.map { $0.label() }.joined(separator: "、"))") {
+                            MemberFormView(model: MemberFormModel(repo: repo, householdId: screen.household.id, memberId: member.id))
+                        }
                     }
                     NavigationLink("添加成员") {
                         MemberFormView(model: MemberFormModel(repo: repo, householdId: screen.household.id))
@@ -37,6 +42,22 @@ struct HouseholdView: View {
                             }
                         }
                     }
+                    NavigationLink("添加需求或提醒") {
+                        LedgerLineFormView(model: LedgerLineFormModel(repo: repo, householdId: screen.household.id))
+                    }
+                }
+                Section("走访") {
+                    ForEach(screen.visits, id: \.id) { visit in
+                        if visit.doneAt == nil {
+                            NavigationLink("\(visit.plannedFor ?? "") 计划走访：\(visit.purpose)") {
+                                VisitView(model: VisitModel(repo: repo, householdId: screen.household.id,
+                                                            plannedVisitId: visit.id, purpose: visit.purpose))
+                            }
+                        } else {
+                            Text("\(visit.purpose) · \(visit.outcome?.label() ?? "")\(visit.notes.isEmpty ? "" : "：\(visit.notes)")")
+                        }
+                    }
+                    NavigationLink("记录走访") { VisitView(model: VisitModel(repo: repo, householdId: screen.household.id)) }
                 }
                 Section("办件") {
                     ForEach(screen.jobs, id: \.details.job.id) { job in

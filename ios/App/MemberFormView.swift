@@ -2,7 +2,8 @@ import Doorstep
 import DoorstepKit
 import SwiftUI
 
-/// Adds a member; the identity and mobile numbers are checked by the core as they are typed.
+/// Adds a member, or edits one and marks them moved away or deceased; the identity and mobile
+/// numbers are checked by the core as they are typed.
 struct MemberFormView: View {
     @State var model: MemberFormModel
 
@@ -21,11 +22,20 @@ struct MemberFormView: View {
                         set: { on in model.edit { $0.tags = on ? $0.tags + [tag] : $0.tags.filter { $0 != tag } } }))
                 }
             }
+            if let status = model.state.status {
+                Section("状态：\(status.label())") {
+                    ForEach(model.state.statusChoices.filter { $0 != status }, id: \.self) { choice in
+                        Button("标记为\(choice.label())") { Task { await model.markStatus(choice) } }
+                    }
+                }
+            }
+            if let notice = model.state.notice { Text(notice) }
             if let error = model.state.error { Text(error).foregroundStyle(.red) }
-            Button(model.state.savedMemberId == nil ? "保存" : "已保存") { Task { await model.save() } }
+            Button("保存") { Task { await model.save() } }
                 .disabled(model.state.saving)
         }
-        .navigationTitle("添加成员")
+        .navigationTitle(model.state.status == nil ? "添加成员" : "成员信息")
+        .task { await model.load() }
     }
 
     private func field(_ path: WritableKeyPath<MemberForm, String>) -> Binding<String> {

@@ -55,6 +55,11 @@ public actor DoorstepRepository {
         try store.addMember(householdId: householdId, input: member)
     }
 
+    /// Changes a member's fields, status or tags (only those given).
+    public func updateMember(_ memberId: String, _ patch: MemberPatch) throws {
+        try store.updateMember(memberId: memberId, patch: patch)
+    }
+
     /// Adds a ledger line (a need or a reminder) and returns its id.
     public func addLedgerLine(_ input: NewLedgerLine) throws -> String {
         try store.addLedgerLine(input: input)

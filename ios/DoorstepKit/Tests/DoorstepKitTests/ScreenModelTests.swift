@@ -226,6 +226,109 @@ final class ScreenModelTests: XCTestCase {
         XCTAssertEqual(saved.phone, "13800138000")
     }
 
+    func testMemberFormEditsOnlyWhatChangedAndMarksStatus() async throws {
+        let model = MemberFormModel(repo: repo, householdId: householdId, memberId: memberId)
+        await model.load()
+        XCTAssertEqual(model.state.form.name, "张桂兰")
+        XCTAssertEqual(model.state.status, .present)
+        // Another phone's change, synced in after the form was read, is not written over.
+        try store.updateMember(memberId: memberId, patch: MemberPatch(
+            name: nil, idNumber: nil, phone: nil, relation: "本人", status: nil, addTags: [], removeTags: []))
+        model.edit { $0.phone = "13912345678"; $0.tags = $0.tags.filter { $0 != .elderlyAlone } + [.disabled] }
+        await model.save()
+        XCTAssertNil(model.state.error)
+        XCTAssertEqual(model.state.notice, "已保存")
+        let edited = try XCTUnwrap(try store.household(householdId: householdId).members.first { $0.id == memberId })
+        XCTAssertEqual(edited.phone, "13912345678")
+        XCTAssertEqual(edited.tags, [.disabled])
+        XCTAssertEqual(edited.idNumber, "11010519491231002X", "an unchanged field is not written again")
+        XCTAssertEqual(edited.relation, "本人", "an unchanged field is not written again")
+
+        await model.markStatus(.deceased)
+        XCTAssertNil(model.state.error)
+        XCTAssertEqual(model.state.notice, "已标记为已故")
+        XCTAssertEqual(model.state.status, .deceased)
+        XCTAssertEqual(try store.household(householdId: householdId).members.map(\.status), [.deceased])
+        XCTAssertEqual(model.state.statusChoices, MemberStatus.allCases)
+
+        let fresh = MemberFormModel(repo: repo, householdId: householdId)
+        await fresh.markStatus(.movedOut)
+        XCTAssertEqual(fresh.state.error, "请先保存成员")
+
+        let wrong = MemberFormModel(repo: repo, householdId: householdId, memberId: "no-such-member")
+        await wrong.load()
+        XCTAssertTrue(wrong.state.error?.hasPrefix("应用出错") ?? false, wrong.state.error ?? "no error")
+    }
+
+    func testLedgerLinesAreAddedAndNeedsClosed() async throws {
+        let model = LedgerLineFormModel(repo: repo, householdId: householdId)
+        await model.load()
+        XCTAssertEqual(model.state.members.map(\.id), [memberId])
+        XCTAssertEqual(model.state.form.memberId, memberId)
+        await model.save()
+        XCTAssertTrue(model.state.error?.contains("不能为空") ?? false, model.state.error ?? "no error")
+        XCTAssertFalse(model.state.saving)
+        model.chooseKind(.everyNDays)
+        XCTAssertEqual(model.state.form.schedule, .everyNDays(days: 30, firstDue: today))
+        model.edit { $0.title = "换药"; $0.schedule = .everyNDays(days: 0, firstDue: self.today) }
+        await model.save()
+        XCTAssertNotNil(model.state.error, "an interval of 0 days is refused by the core")
+        XCTAssertNil(model.state.savedLineId)
+        model.edit { $0.schedule = .everyNDays(days: 7, firstDue: self.today); $0.urgency = .amber }
+        await model.save()
+        let reminder = try XCTUnwrap(model.state.savedLineId, model.state.error ?? "")
+
+        let need = LedgerLineFormModel(repo: repo, householdId: householdId)
+        await need.load()
+        need.chooseKind(.oneOff)
+        need.edit { $0.title = "申请轮椅"; $0.urgency = .red }
+        await need.save()
+        let needId = try XCTUnwrap(need.state.savedLineId, need.state.error ?? "")
+
+        let household = HouseholdModel(repo: repo, householdId: householdId)
+        await household.refresh()
+        let rows = try XCTUnwrap(household.state.screen).ledger
+        XCTAssertEqual(rows.first { $0.line.id == reminder }?.dueNow, true, "a reminder first due today is due now")
+        XCTAssertEqual(rows.first { $0.line.id == reminder }?.line.urgency, .amber)
+        await household.setNeedStatus(lineId: needId, .done)
+        XCTAssertEqual(household.state.notice, "已改为“已办结”")
+        XCTAssertEqual(household.state.screen?.ledger.first { $0.line.id == needId }?.line.schedule,
+                       .oneOff(status: .done, due: nil))
+        await household.setNeedStatus(lineId: reminder, .done)
+        XCTAssertNotNil(household.state.error, "a reminder has no need status")
+    }
+
+    func testVisitFormIsCheckedThenSaved() async throws {
+        let model = VisitModel(repo: repo, householdId: householdId)
+        XCTAssertEqual(model.state.outcomes, VisitOutcome.allCases)
+        await model.save()
+        XCTAssertTrue(model.state.error?.contains("走访事由") ?? false, model.state.error ?? "no error")
+        XCTAssertNil(model.state.savedVisitId)
+        XCTAssertFalse(model.state.saving)
+
+        model.edit { $0.purpose = "节前走访"; $0.outcome = .nobodyHome; $0.notes = "邻居说去女儿家了" }
+        XCTAssertNil(model.state.error)
+        await model.save()
+        let id = try XCTUnwrap(model.state.savedVisitId, model.state.error ?? "")
+        let visit = try XCTUnwrap(try store.household(householdId: householdId).visits.first { $0.id == id })
+        XCTAssertEqual(visit.outcome, .nobodyHome)
+        XCTAssertEqual(visit.notes, "邻居说去女儿家了")
+        XCTAssertEqual(visit.visitor, "测试代办员")
+    }
+
+    func testFiguresCountThisMonthsJobs() async throws {
+        _ = try openJob()
+        let model = FiguresModel(repo: repo, villageId: "t-village")
+        await model.refresh()
+        XCTAssertNil(model.state.error)
+        let from = try XCTUnwrap(model.state.from)
+        XCTAssertTrue(from.hasSuffix("-01") && from.prefix(7) == today.prefix(7), from)
+        XCTAssertEqual(model.state.to, today)
+        XCTAssertEqual(model.state.figures?.jobsOpened, 1)
+        XCTAssertEqual(model.state.figures?.specialNeeds, 1, "张桂兰 lives alone")
+        XCTAssertEqual(model.state.figures?.specialNeedsResponded, 0)
+    }
+
     func testTheVillageHeadHandsUpAGroupsJobs() async throws {
         let item = serviceCatalogue().first { $0.tier == .town }!
         let jobId = try store.openJob(input: NewJob(
