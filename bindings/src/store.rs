@@ -86,6 +86,11 @@ impl DoorstepStore {
         self.store.today()
     }
 
+    /// The first day of this month in the town's time zone (where this month's figures start).
+    pub fn month_start(&self) -> NaiveDate {
+        self.store.month_start()
+    }
+
     /// A household's full record: members, ledger, jobs with progress, visits.
     pub fn household(&self, household_id: String) -> Result<HouseholdData> {
         self.store.household(&household_id)

@@ -267,3 +267,23 @@ fn the_village_head_hands_up_a_groups_jobs_at_once() {
     assert_eq!(left.len(), 1);
     assert_eq!(left[0].jobs[0].job_id, c);
 }
+
+#[test]
+fn today_and_the_month_start_are_counted_in_beijing_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("phone.db");
+    let date = |s: &str| s.parse::<chrono::NaiveDate>().unwrap();
+    // 00:30 on 1 March in Beijing is still 28 February in UTC.
+    let store = store_at(&path, agent(), at("2026-02-28T16:30:00Z"));
+    assert_eq!(
+        (store.today(), store.month_start()),
+        (date("2026-03-01"), date("2026-03-01"))
+    );
+    drop(store);
+    // 23:59 on 31 March in Beijing.
+    let store = store_at(&path, agent(), at("2026-03-31T15:59:00Z"));
+    assert_eq!(
+        (store.today(), store.month_start()),
+        (date("2026-03-31"), date("2026-03-01"))
+    );
+}

@@ -15,7 +15,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use automerge::ActorId;
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use lru::LruCache;
 use rusqlite::{Connection, OptionalExtension};
 
@@ -222,6 +222,12 @@ impl Store {
     /// and today's work are counted from, for every shell.
     pub fn today(&self) -> NaiveDate {
         crate::time::local_date(self.clock.now())
+    }
+
+    /// The first day of this month in the town's time zone: where "this month's figures" start.
+    pub fn month_start(&self) -> NaiveDate {
+        let today = self.today();
+        today - chrono::Days::new(u64::from(today.day0()))
     }
 
     /// The time by this store's clock.

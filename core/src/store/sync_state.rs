@@ -170,6 +170,14 @@ fn set_meta(conn: &Connection, key: &str, value: &[u8]) -> Result<()> {
     Ok(())
 }
 
+fn forget_meta(conn: &Connection, keys: &[&str]) -> Result<()> {
+    let mut forget = conn.prepare_cached("DELETE FROM meta WHERE key = ?1")?;
+    for key in keys {
+        forget.execute([key])?;
+    }
+    Ok(())
+}
+
 /// A meta value written as 8 big-endian bytes (a count or a time in milliseconds).
 fn read_u64(conn: &Connection, key: &str) -> Result<Option<u64>> {
     Ok(get_meta(conn, key)?
@@ -377,10 +385,7 @@ impl Store {
             }
             set_meta(tx, POSITION_KEY, &position)?;
             set_meta(tx, LAST_SUCCESS_KEY, &now.to_be_bytes())?;
-            let mut forget = tx.prepare_cached("DELETE FROM meta WHERE key = ?1")?;
-            for key in [LAST_ERROR_KEY, FAILURES_KEY, LAST_FAILURE_KEY] {
-                forget.execute([key])?;
-            }
+            forget_meta(tx, &[LAST_ERROR_KEY, FAILURES_KEY, LAST_FAILURE_KEY])?;
             Ok(())
         };
         inner.commit_with(
@@ -444,9 +449,7 @@ impl Store {
         let mut inner = self.lock();
         let tx = inner.conn.transaction()?;
         set_meta(&tx, TOKEN_KEY, token.as_bytes())?;
-        for key in [BLOCKED_KEY, FAILURES_KEY, LAST_FAILURE_KEY] {
-            tx.execute("DELETE FROM meta WHERE key = ?1", [key])?;
-        }
+        forget_meta(&tx, &[BLOCKED_KEY, FAILURES_KEY, LAST_FAILURE_KEY])?;
         tx.commit()?;
         Ok(())
     }

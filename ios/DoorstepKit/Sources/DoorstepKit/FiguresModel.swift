@@ -24,8 +24,7 @@ public final class FiguresModel {
     /// Reads the figures again.
     public func refresh() async {
         let today = repo.today()
-        // `YYYY-MM-DD`: the first of the month is the same year and month, day 01.
-        let from = String(today.prefix(8)) + "01"
+        let from = repo.monthStart()
         do {
             let figures = try await repo.figures(villageId: villageId, from: from, to: today)
             state = FiguresState(from: from, to: today, figures: figures)

@@ -24,6 +24,9 @@ public actor DoorstepRepository {
     /// Today's date in the town, as the core counts it (Beijing time, `YYYY-MM-DD`).
     public nonisolated func today() -> CalendarDate { store.today() }
 
+    /// The first day of this month in the town, as the core counts it.
+    public nonisolated func monthStart() -> CalendarDate { store.monthStart() }
+
     /// The catalogue item of a job's item code, if the app knows it.
     public nonisolated func item(code: String) -> ServiceItem? { catalogue[code] }
 

@@ -23,7 +23,7 @@ class FiguresViewModel(
     /** Reads the figures again. */
     fun refresh(): Job = act({ s, message -> s.copy(error = message) }) {
         val today = repo.today()
-        val from = today.withDayOfMonth(1)
+        val from = repo.monthStart()
         val figures = repo.figures(villageId, from, today)
         update { FiguresState(from = from, to = today, figures = figures) }
     }

@@ -73,6 +73,9 @@ class DoorstepRepository(
     /** Today's date in the town, as the core counts it (Beijing time). */
     fun today(): LocalDate = store.today()
 
+    /** The first day of this month in the town, as the core counts it. */
+    fun monthStart(): LocalDate = store.monthStart()
+
     /** The catalogue item of a job's item code, if the app knows it. */
     fun item(code: String): ServiceItem? = catalogue[code]
 
