@@ -38,6 +38,11 @@ public actor DoorstepRepository {
         try store.todayWork(today: today(), villageId: nil, limit: limit)
     }
 
+    /// A village's members with every one of `tags`.
+    public func roster(villageId: String, tags: [SpecialTag]) throws -> [RosterEntry] {
+        try store.roster(villageId: villageId, tags: tags)
+    }
+
     /// Members found by name, phone tail or identity-number tail.
     public func search(_ text: String, limit: UInt32 = 50) throws -> [SearchHit] {
         try store.search(text: text, limit: limit)

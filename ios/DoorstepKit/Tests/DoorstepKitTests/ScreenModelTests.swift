@@ -376,6 +376,15 @@ final class ScreenModelTests: XCTestCase {
         await model.search("李四")
         XCTAssertTrue(model.state.hits.isEmpty)
         XCTAssertNil(model.state.error)
+
+        await model.toggleTag(.elderlyAlone)
+        XCTAssertEqual(model.state.roster.map(\.name), ["张桂兰"])
+        await model.toggleTag(.disabled)
+        XCTAssertEqual(model.state.tags, [.elderlyAlone, .disabled])
+        XCTAssertTrue(model.state.roster.isEmpty, "members with every tag chosen")
+        await model.toggleTag(.disabled)
+        XCTAssertEqual(model.state.roster.map(\.name), ["张桂兰"])
+        XCTAssertNil(model.state.error)
     }
 
     func testSyncScreenShowsWhyItCannotSync() async {
