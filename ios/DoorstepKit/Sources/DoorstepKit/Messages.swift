@@ -14,3 +14,14 @@ extension Error {
         }
     }
 }
+
+/// The core's reason why `text` fails `check`, or nil when it passes or is still empty.
+func problem(_ text: String, _ check: (String) throws -> String) -> String? {
+    if text.trimmingCharacters(in: .whitespaces).isEmpty { return nil }
+    do {
+        _ = try check(text)
+        return nil
+    } catch {
+        return error.userMessage
+    }
+}

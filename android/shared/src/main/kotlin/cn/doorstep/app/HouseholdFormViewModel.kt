@@ -77,7 +77,3 @@ class HouseholdFormViewModel(
         }
     }
 }
-
-/** The core's reason why `text` fails `check`, or null when it passes or is still empty. */
-internal fun problem(text: String, check: (String) -> String): String? =
-    if (text.isBlank()) null else runCatching { check(text) }.exceptionOrNull()?.userMessage()
