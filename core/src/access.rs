@@ -65,8 +65,9 @@ pub struct Writer<'a> {
     pub villages: &'a [String],
 }
 
-/// For each job, which events (in list order) the writer had not seen when writing (steps
-/// taken meanwhile elsewhere); see `HouseholdDoc::events_unseen_by`.
+/// For each job, which events (in list order) the writer had not seen when writing the new
+/// events placed before them (steps taken meanwhile elsewhere); see
+/// `HouseholdDoc::events_unseen_by`.
 pub type UnseenEvents = HashMap<String, Vec<bool>>;
 
 /// Checks that `writer` made only allowed changes to a household:
@@ -74,8 +75,8 @@ pub type UnseenEvents = HashMap<String, Vec<bool>>;
 /// - it stays in their villages, and in its own village;
 /// - no member, ledger line, job or visit disappears;
 /// - a job keeps its item and its member;
-/// - a job's events are never altered, removed or reordered, and new events are added only
-///   after every event the writer had seen (`unseen` says which they had not);
+/// - a job's events are never altered, removed or reordered, and each new event is added
+///   after every event its writer had seen when writing it (`unseen` says which they had not);
 /// - every new event is signed by the writer (id, name and role) and is a step their role may
 ///   take on that item;
 /// - the writer's actors record only the writer as their author, and no other author record

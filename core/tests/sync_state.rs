@@ -5,7 +5,9 @@
 mod common;
 
 use common::*;
-use doorstep_core::store::{IncomingSnapshot, PushOutcome, ReceivedRound};
+use doorstep_core::store::{
+    IncomingSnapshot, PushOutcome, RETRY_REFUSED_AFTER_HOURS, ReceivedRound, refusal_text,
+};
 use doorstep_core::*;
 
 fn response(
@@ -92,7 +94,7 @@ fn acknowledgements_refusals_and_received_changes_are_committed_together() {
     assert_eq!(
         phone.household_sync_state(&second).unwrap(),
         HouseholdSyncState::Rejected {
-            reason: "越权修改".into()
+            reason: refusal_text("越权修改")
         }
     );
     assert_eq!(phone.heads(&first).unwrap(), other.heads(&first).unwrap());
@@ -384,4 +386,72 @@ fn a_household_that_cannot_be_stored_twice_is_set_aside() {
         phone.household_sync_state(&first).unwrap(),
         HouseholdSyncState::SetAside { .. }
     ));
+}
+
+/// A refused household keeps its changes and is pushed again when the cause can have changed:
+/// changes for it arrive from the server, or [`RETRY_REFUSED_AFTER_HOURS`] pass (or the device
+/// clock goes back); not at every sync in between. What the agent reads says nothing is lost.
+#[test]
+fn a_refused_household_is_pushed_again_when_the_cause_can_have_changed() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = temp_path(&dir, "phone.db");
+    let refused_at = at("2026-03-02T01:00:00Z");
+    let phone = store_at(&path, agent(), refused_at);
+    let (hh, _) = elderly_household(&phone, "张桂兰", "13800138000");
+    let other = store_at(&temp_path(&dir, "other.db"), head(), refused_at);
+    sync_into(&phone, &other);
+    let refuse = |phone: &Store| {
+        let pushes = phone.pending_pushes(1 << 20, usize::MAX).unwrap();
+        assert_eq!(pushes.len(), 1);
+        let reason = PushOutcome::Rejected {
+            reason: "单次修改过大".into(),
+        };
+        phone
+            .finish_round(&pushes, response(vec![ack(&hh, reason)], vec![], 1))
+            .unwrap();
+        assert!(
+            phone
+                .pending_pushes(1 << 20, usize::MAX)
+                .unwrap()
+                .is_empty()
+        );
+    };
+    refuse(&phone);
+    let HouseholdSyncState::Rejected { reason } = phone.household_sync_state(&hh).unwrap() else {
+        panic!("refused");
+    };
+    assert!(
+        reason.contains("单次修改过大") && reason.contains("保存在本机"),
+        "{reason}"
+    );
+    assert!(!reason.starts_with("没有权限"), "{reason}");
+
+    // Another phone's change to it arrives: pushed again at the next round.
+    let heads = other.heads(&hh).unwrap();
+    other
+        .record_visit(&hh, None, VisitRecord::new("走访", VisitOutcome::Met))
+        .unwrap();
+    let incoming = IncomingChanges {
+        household_id: hh.clone(),
+        changes: other.changes_since(&hh, &heads).unwrap(),
+    };
+    phone
+        .finish_round(&[], response(vec![], vec![incoming], 2))
+        .unwrap();
+    refuse(&phone);
+    drop(phone);
+
+    // Later by the device clock: not before the retry time, then again; and at once when the
+    // clock went back.
+    let hours = chrono::Duration::hours(RETRY_REFUSED_AFTER_HOURS);
+    for (offset, pushed) in [
+        (hours - chrono::Duration::minutes(1), false),
+        (hours, true),
+        (-chrono::Duration::days(1), true),
+    ] {
+        let phone = store_at(&path, agent(), refused_at + offset);
+        let pushes = phone.pending_pushes(1 << 20, usize::MAX).unwrap();
+        assert_eq!(pushes.len(), usize::from(pushed), "{offset}");
+        assert_eq!(phone.sync_status().unwrap().rejected_households, 1);
+    }
 }

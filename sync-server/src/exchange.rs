@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use automerge::{ActorId, ChangeHash};
 use chrono::{DateTime, Utc};
-use doorstep_core::access::{Writer, check_write, out_of_scope};
+use doorstep_core::access::{UnseenEvents, Writer, check_write, out_of_scope};
 use doorstep_core::document::{Incoming, WrittenChange, decode_change};
 use doorstep_core::sync::protocol::{
     self, Ack, AckStatus, DocChanges, MAX_HOUSEHOLD_BYTES, MAX_OPS_PER_CHANGE,
@@ -406,7 +406,10 @@ fn store_household(
             MAX_HOUSEHOLD_BYTES >> 10
         )));
     }
-    let hashes: Vec<ChangeHash> = changes.iter().map(|c| c.hash).collect();
+    // What the device wrote: the changes new to the server (all of them its own, checked
+    // above). What else the push carries (another device's steps it received meanwhile) the
+    // server already held, and counts as seen only if the device's own changes depend on it.
+    let written: Vec<ChangeHash> = new.iter().map(|c| c.hash).collect();
     let bytes = changes.iter().map(|c| c.bytes.clone()).collect();
     let (outcome, read) = stored
         .doc
@@ -423,10 +426,14 @@ fn store_household(
             )));
         }
     };
-    let unseen = stored
-        .doc
-        .events_unseen_by(&hashes)
-        .map_err(|err| refuse(err.to_string()))?;
+    let unseen = if written.is_empty() {
+        UnseenEvents::new()
+    } else {
+        stored
+            .doc
+            .events_unseen_by(&written)
+            .map_err(|err| refuse(err.to_string()))?
+    };
     let writer = Writer {
         user: &session.user,
         actors: &actors,

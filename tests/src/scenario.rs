@@ -211,6 +211,9 @@ struct World {
     phones: Vec<Phone>,
     facts: BTreeSet<Fact>,
     report: ScenarioReport,
+    /// The household and job a phone last took a step on: other phones often take their own
+    /// step on the same job before hearing of it (concurrent steps from several devices).
+    hot: Option<(String, String)>,
 }
 
 /// Runs the schedule of `seed` against the server executable `exe`, in a temporary folder.
@@ -260,6 +263,7 @@ fn run_schedule(
         phones: Vec::new(),
         facts: BTreeSet::new(),
         report: ScenarioReport::default(),
+        hot: None,
     };
     let cast = [
         ("agent-1a", "sanzhang-v01-agent"),
@@ -350,8 +354,21 @@ impl World {
 
     /// Syncs a phone with one of the servers, through the proxy. Under faults a sync may fail
     /// (the phone tries again later); once they have stopped (`quiet`) it must succeed. An
-    /// honest household refused or set aside is a failure either way.
+    /// honest household refused or set aside is a failure either way. Often the rounds are
+    /// small (a tiny byte budget: one household pushed per round, received changes arriving
+    /// between the pushes), and sometimes the agent edits during the sync: a round or two,
+    /// an edit, then the rest.
     fn sync(&mut self, phone: usize, quiet: bool) -> Outcome {
+        if !quiet && self.rng.random_bool(0.25) {
+            let rounds = self.rng.random_range(1..=2);
+            self.sync_rounds(phone, false, rounds)?;
+            self.edit(phone).map_err(other)?;
+        }
+        self.sync_rounds(phone, quiet, u32::MAX)
+    }
+
+    /// One sync of at most `max_rounds` rounds (see [`World::sync`]).
+    fn sync_rounds(&mut self, phone: usize, quiet: bool, max_rounds: u32) -> Outcome {
         let server = &self.servers[self.rng.random_range(0..self.servers.len())];
         self.proxy.set_upstream(&server.url);
         let p = &self.phones[phone];
@@ -360,8 +377,16 @@ impl World {
         config.retries = self.rng.random_range(0..=2);
         config.backoff = std::time::Duration::from_millis(5);
         config.timeout = std::time::Duration::from_secs(10);
+        config.max_rounds = max_rounds.min(config.max_rounds);
+        if self.rng.random_bool(0.5) {
+            config.budget_bytes = self.rng.random_range(1..4096);
+        }
+        let mut refused = Vec::new();
         match sync_now(&p.store, config) {
-            Ok(_) => self.report.syncs += 1,
+            Ok(report) => {
+                self.report.syncs += 1;
+                refused = report.rejected;
+            }
             Err(e) if quiet => {
                 return Err(failure(
                     FailureKind::Stuck,
@@ -372,11 +397,11 @@ impl World {
         }
         let status = p.store.sync_status().map_err(other)?;
         if status.rejected_households > 0 || status.set_aside_households > 0 {
-            let refused = p.store.set_aside_households().map_err(other)?;
+            let set_aside = p.store.set_aside_households().map_err(other)?;
             return Err(failure(
                 FailureKind::Refused,
                 format!(
-                    "{}: households refused or set aside: {status:?} {refused:?}",
+                    "{}: households refused or set aside: {status:?} refused {refused:?} set aside {set_aside:?}",
                     p.name
                 ),
             ));
@@ -545,7 +570,15 @@ impl World {
         if households.is_empty() {
             return Ok(());
         }
-        let hh = households[self.rng.random_range(0..households.len())].clone();
+        // Half the time, the job another phone last took a step on, if this phone has it.
+        let hot = self
+            .hot
+            .clone()
+            .filter(|(hh, _)| households.contains(hh) && self.rng.random_bool(0.5));
+        let hh = match &hot {
+            Some((hh, _)) => hh.clone(),
+            None => households[self.rng.random_range(0..households.len())].clone(),
+        };
         let data = p.store.household(&hh).map_err(|e| e.to_string())?;
         let village = data.household.village_id.clone();
         let member = data.members[self.rng.random_range(0..data.members.len())]
@@ -563,7 +596,12 @@ impl World {
                 id,
             });
         };
-        match self.rng.random_range(0..100) {
+        let roll = match &hot {
+            Some(_) => 60,
+            None => self.rng.random_range(0..100),
+        };
+        let mut stepped: Option<String> = None;
+        match roll {
             0..20 => {
                 let record = VisitRecord::new(
                     format!("走访{}", self.rng.random::<u16>()),
@@ -630,11 +668,15 @@ impl World {
                 let first = store.job(&id).map_err(|e| fail("job", e))?.job.events[0]
                     .id
                     .clone();
-                fact("job", id);
+                fact("job", id.clone());
                 fact("event", first);
+                stepped = Some(id);
             }
             60..90 => {
-                let Some(details) = pick(&mut self.rng, &data.jobs) else {
+                let hot_job = hot
+                    .as_ref()
+                    .and_then(|(_, job)| data.jobs.iter().find(|j| &j.job.id == job));
+                let Some(details) = hot_job.or_else(|| pick(&mut self.rng, &data.jobs)) else {
                     return Ok(());
                 };
                 let job = details.job.id.clone();
@@ -662,6 +704,7 @@ impl World {
                     return Err(format!("{who}: a step on {job} did not add one event"));
                 }
                 fact("event", added[0].clone());
+                stepped = Some(job);
             }
             _ => {
                 let conflicts = store.conflicts(&hh).map_err(|e| fail("conflicts", e))?;
@@ -675,6 +718,9 @@ impl World {
                     .resolve_conflict(&hh, c.entity, &c.entity_id, &c.field, &value.value_id)
                     .map_err(|e| fail("resolve", e))?;
             }
+        }
+        if let Some(job) = stepped {
+            self.hot = Some((hh, job));
         }
         self.report.edits += 1;
         Ok(())

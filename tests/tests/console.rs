@@ -386,25 +386,7 @@ fn contradicting_steps_are_settled_on_the_case_page() {
     let head = t.user(Role::VillageHead, VILLAGE);
     let b = t.enrolled_phone("head.db", &head);
     let member = a.household(&hh).unwrap().members[0].id.clone();
-    let job = a
-        .open_job(doorstep_core::NewJob {
-            member_id: member,
-            item_code: "pension-certification".into(),
-            mode: doorstep_core::ServiceMode::AtHome,
-            urgency: doorstep_core::Urgency::Amber,
-            note: String::new(),
-            visit_id: None,
-        })
-        .unwrap();
-    a.take_step(
-        &job,
-        JobStep::Accept {
-            missing_materials: vec![],
-            supplement_deadline: None,
-        },
-        None,
-    )
-    .unwrap();
+    let job = accepted_job(&a, &member, doorstep_core::Urgency::Amber);
     t.sync(&a).unwrap();
     t.sync(&b).unwrap();
     a.take_step(
@@ -415,14 +397,7 @@ fn contradicting_steps_are_settled_on_the_case_page() {
         None,
     )
     .unwrap();
-    b.take_step(
-        &job,
-        JobStep::Cancel {
-            reason: "群众撤回".into(),
-        },
-        None,
-    )
-    .unwrap();
+    take(&b, &job, withdrawn());
     for p in [&a, &b, &a] {
         t.sync(p).unwrap();
     }

@@ -31,25 +31,7 @@ fn run(order: &[Turn]) {
     let data_a = a.household(&hh).unwrap();
     let member = data_a.members[0].id.clone();
     // A job both phones know, accepted.
-    let job = a
-        .open_job(NewJob {
-            member_id: member.clone(),
-            item_code: "pension-certification".into(),
-            mode: ServiceMode::AtHome,
-            urgency: Urgency::Red,
-            note: String::new(),
-            visit_id: None,
-        })
-        .unwrap();
-    a.take_step(
-        &job,
-        JobStep::Accept {
-            missing_materials: vec![],
-            supplement_deadline: None,
-        },
-        None,
-    )
-    .unwrap();
+    let job = accepted_job(&a, &member, Urgency::Red);
     v.sync(&a);
     v.sync(&b);
 

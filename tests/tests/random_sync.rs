@@ -10,7 +10,9 @@ mod common;
 use doorstep_tests::scenario::{self, ScenarioOptions};
 
 /// Seeds that once failed, run every time.
-const REGRESSION_SEEDS: &[u64] = &[];
+/// 22: an agent's step refused for good after its phone received another phone's concurrent
+/// step on the same job (issue 21).
+const REGRESSION_SEEDS: &[u64] = &[22];
 
 fn seeds() -> Vec<u64> {
     if let Some(seed) = std::env::var("DOORSTEP_SEED")

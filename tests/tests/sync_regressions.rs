@@ -1,7 +1,8 @@
 //! Regression cases of phones that stopped syncing for good or lost a change, over real HTTP:
 //! an answer whose journal rows interleave households, a snapshot asked for next to changes of
-//! the same household, a conflict settled with the value shown while another phone writes, and
-//! a change holding a text object.
+//! the same household, a conflict settled with the value shown while another phone writes, a
+//! change holding a text object, and an offline job step pushed after the phone received
+//! another phone's concurrent step on the same job (refused for good before issue 21).
 
 mod common;
 
@@ -227,9 +228,23 @@ fn a_text_object_is_refused_with_the_documented_reason() {
         }
         other => panic!("stored: {other:?}"),
     }
+    // Hub staff see it refused to that phone until the phone's next push of it is stored.
+    let refused_now = || {
+        let storage = doorstep_tests::open_storage(&v.data).unwrap();
+        let staff = person(&v.town, Role::TownStaff);
+        let scope = storage
+            .read(|conn| doorstep_sync_server::storage::accounts::scope_of_user(conn, &staff))
+            .unwrap();
+        storage.refused_pushes(&scope).unwrap()
+    };
+    let listed = refused_now();
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(listed[0].household_id, hh);
+    assert!(listed[0].reason.contains("文本对象"), "{listed:?}");
     // The honest phone goes on with the same household.
     visit(&a, &hh, "走访");
     v.sync(&a);
+    assert_eq!(refused_now(), vec![]);
     let b = Arc::clone(&v.head);
     v.sync(&b);
     assert_eq!(b.heads(&hh).unwrap(), a.heads(&hh).unwrap());
@@ -237,4 +252,95 @@ fn a_text_object_is_refused_with_the_documented_reason() {
         b.household(&hh).unwrap().household.phone,
         a.household(&hh).unwrap().household.phone
     );
+}
+
+/// Phone A (the agent) completes a job offline while phone B (the village head) cancels it, and B
+/// syncs first. A's sync runs in small rounds: the first pushes another household and brings
+/// B's step, so A's next push of the job's household carries B's change beside its own; with
+/// `edit_between`, A also records a visit on that household after receiving B's step (an edit
+/// during a sync). A's step, placed by automerge before B's concurrent one, must be stored:
+/// the server judges what A had seen by A's own changes, not by what its push carries. Both
+/// phones end with both steps (a conflict for hub staff), nothing refused or pending.
+#[test]
+fn a_step_pushed_after_receiving_a_concurrent_step_is_stored() {
+    for edit_between in [false, true] {
+        let v = village();
+        let (a, b) = (Arc::clone(&v.agent), Arc::clone(&v.head));
+        v.sync(&a);
+        v.sync(&b);
+        let ids = a.household_ids().unwrap();
+        let (first, hh) = (ids[0].clone(), ids[1].clone());
+        let member = a.household(&hh).unwrap().members[0].id.clone();
+        let job = accepted_job(&a, &member, Urgency::Green);
+        v.sync(&a);
+        v.sync(&b);
+        // A's step gets the larger operation counter, so automerge lists it before B's.
+        for n in 0..8 {
+            a.update_member(
+                &member,
+                MemberPatch {
+                    phone: Some(format!("1391111{n:04}")),
+                    ..MemberPatch::default()
+                },
+            )
+            .unwrap();
+        }
+        let done = JobStep::Complete {
+            result: "已认证".into(),
+        };
+        let completed = take(&a, &job, done);
+        visit(&a, &first, "先推的一户");
+        let cancelled = take(&b, &job, withdrawn());
+        v.sync(&b);
+
+        // One household per round, and one round: A pushes `first` and receives B's step.
+        let mut config = doorstep_tests::quick_config(&v.server.url);
+        config.budget_bytes = 1;
+        config.max_rounds = 1;
+        doorstep_tests::sync_now(&a, config.clone()).unwrap();
+        let events: Vec<String> = a
+            .job(&job)
+            .unwrap()
+            .job
+            .events
+            .into_iter()
+            .map(|e| e.id)
+            .collect();
+        let (at_a, at_b) = (
+            events.iter().position(|e| *e == completed).unwrap(),
+            events
+                .iter()
+                .position(|e| *e == cancelled)
+                .expect("B's step received"),
+        );
+        assert!(
+            at_a < at_b,
+            "the case needs A's step listed first: {events:?}"
+        );
+        if edit_between {
+            visit(&a, &hh, "同步中途的走访");
+        }
+        config.max_rounds = 100;
+        let report = doorstep_tests::sync_now(&a, config).unwrap();
+        assert!(
+            report.rejected.is_empty(),
+            "{edit_between}: {:?}",
+            report.rejected
+        );
+        let status = a.sync_status().unwrap();
+        assert_eq!(
+            (status.rejected_households, status.pending_changes),
+            (0, 0),
+            "{edit_between}: {status:?}"
+        );
+        v.sync(&b);
+        for p in [&a, &b] {
+            assert_eq!(p.heads(&hh).unwrap(), a.heads(&hh).unwrap());
+            let events = p.job(&job).unwrap().job.events;
+            assert!(
+                events.iter().any(|e| e.id == completed)
+                    && events.iter().any(|e| e.id == cancelled)
+            );
+        }
+    }
 }

@@ -6,7 +6,9 @@ use std::collections::HashMap;
 
 use automerge::hydrate::{List, Value};
 use automerge::transaction::Transactable;
-use automerge::{ActorId, AutoCommit, ChangeHash, ObjId, ObjType, ReadDoc, ScalarValue};
+use automerge::{
+    ActorId, AutoCommit, ChangeHash, ChangeMetadata, ObjId, ObjType, ReadDoc, ScalarValue,
+};
 use serde::{Deserialize, Serialize};
 
 use super::fields::{self, Fields, put_opt_str};
@@ -193,11 +195,16 @@ pub(super) fn read_location(obj: Fields<'_>) -> Result<Option<Location>> {
 }
 
 impl HouseholdDoc {
-    /// For each job, which of its events (in list order) the writer of the changes `written`
-    /// had not seen: events from changes that are neither among them nor among their
-    /// ancestors (steps taken meanwhile on another device). Jobs with no such event are left
-    /// out. Guarded: the written changes came from elsewhere, and automerge can panic on a
-    /// crafted change it accepted (the fuzzer found one whose dependency goes missing).
+    /// For each job with an event written by the changes `written` (what a device wrote and
+    /// the server did not hold yet), which of its events (in list order) were unseen by every
+    /// such new event placed before them: events from changes that are not ancestors of those
+    /// new events' changes (steps taken meanwhile on another device). What the writer knew is
+    /// taken from each new event's own change, never from what else a push carries: a phone
+    /// that received another device's step after taking its own, concurrent one, and then
+    /// edited again, still wrote its step without having seen the other. Jobs with no new
+    /// event are left out. Guarded: the written changes came from elsewhere, and automerge can
+    /// panic on a crafted change it accepted (the fuzzer found one whose dependency goes
+    /// missing).
     pub fn events_unseen_by(
         &mut self,
         written: &[ChangeHash],
@@ -206,30 +213,20 @@ impl HouseholdDoc {
     }
 
     fn unseen_events(&mut self, written: &[ChangeHash]) -> Result<HashMap<String, Vec<bool>>> {
-        let mut deps: Vec<ChangeHash> = Vec::new();
+        let mut new_changes: Vec<OpRange> = Vec::new();
         for hash in written {
-            if let Some(change) = self.doc.get_change_by_hash(hash) {
-                deps.extend(change.deps().iter().filter(|d| !written.contains(d)));
+            if let Some(meta) = self.doc.get_change_meta_by_hash(hash) {
+                new_changes.push(OpRange::of(&meta));
             }
         }
-        deps.sort();
-        deps.dedup();
-        let unseen: Vec<(ActorId, u64, u64)> = self
-            .doc
-            .get_changes(&deps)
-            .into_iter()
-            .filter(|c| !written.contains(&c.hash()))
-            .map(|c| {
-                let start = c.start_op().get();
-                (c.actor_id().clone(), start, start + c.len() as u64)
-            })
-            .collect();
         let mut out = HashMap::new();
-        if unseen.is_empty() {
+        if new_changes.is_empty() {
             return Ok(out);
         }
         let jobs = fields::req_map(&self.doc, &automerge::ROOT, "jobs")?;
         let ids: Vec<String> = self.doc.keys(&jobs).collect();
+        // For each new change that adds an event: the changes that are not its ancestors.
+        let mut unseen_by: HashMap<ChangeHash, Vec<OpRange>> = HashMap::new();
         for job in ids {
             let Some(j) = fields::child(&self.doc, &jobs, &job, ObjType::Map)? else {
                 continue;
@@ -237,20 +234,68 @@ impl HouseholdDoc {
             let Some(events) = fields::child(&self.doc, &j, "events", ObjType::List)? else {
                 continue;
             };
-            let flags: Vec<bool> = self
+            let ops: Vec<(ActorId, u64)> = self
                 .doc
                 .list_range(&events, ..)
-                .map(|item| match item.id() {
-                    ObjId::Id(counter, actor, _) => unseen
-                        .iter()
-                        .any(|(a, start, end)| *a == actor && (*start..*end).contains(&counter)),
-                    ObjId::Root => false,
+                .filter_map(|item| match item.id() {
+                    ObjId::Id(counter, actor, _) => Some((actor, counter)),
+                    ObjId::Root => None,
                 })
                 .collect();
-            if flags.contains(&true) {
+            let mut earlier_new: Vec<ChangeHash> = Vec::new();
+            let mut flags = Vec::with_capacity(ops.len());
+            for (actor, counter) in &ops {
+                if let Some(change) = new_changes.iter().find(|c| c.holds(actor, *counter)) {
+                    if !earlier_new.contains(&change.hash) {
+                        let doc = &mut self.doc;
+                        unseen_by.entry(change.hash).or_insert_with(|| {
+                            doc.get_changes_meta(&change.deps)
+                                .iter()
+                                .map(OpRange::of)
+                                .collect()
+                        });
+                        earlier_new.push(change.hash);
+                    }
+                    flags.push(true);
+                    continue;
+                }
+                let unseen = earlier_new.iter().all(|hash| {
+                    unseen_by[hash]
+                        .iter()
+                        .any(|range| range.holds(actor, *counter))
+                });
+                flags.push(unseen);
+            }
+            if !earlier_new.is_empty() {
                 out.insert(job, flags);
             }
         }
         Ok(out)
+    }
+}
+
+/// The operations of one change: its actor and the counters of its first and last operation.
+struct OpRange {
+    hash: ChangeHash,
+    deps: Vec<ChangeHash>,
+    actor: ActorId,
+    first: u64,
+    last: u64,
+}
+
+impl OpRange {
+    fn of(meta: &ChangeMetadata<'_>) -> OpRange {
+        OpRange {
+            hash: meta.hash,
+            deps: meta.deps.clone(),
+            actor: meta.actor.clone().into_owned(),
+            first: meta.start_op,
+            last: meta.max_op,
+        }
+    }
+
+    /// Whether the operation `counter` of `actor` is one of this change's.
+    fn holds(&self, actor: &ActorId, counter: u64) -> bool {
+        self.actor == *actor && (self.first..=self.last).contains(&counter)
     }
 }

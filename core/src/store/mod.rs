@@ -23,8 +23,8 @@ pub use changes::IncomingChanges;
 pub use queries::{HandUpGroup, JobSummary, RosterEntry, SearchHit, WorkItem, WorkKind};
 pub use screens::{HouseholdScreen, JobRow, LedgerRow};
 pub use sync_state::{
-    HouseholdSyncState, IncomingSnapshot, PendingPush, PushOutcome, ReceivedRound,
-    RejectedHousehold, RoundApplied, SET_ASIDE_AFTER, SyncStatus,
+    HouseholdSyncState, IncomingSnapshot, PendingPush, PushOutcome, RETRY_REFUSED_AFTER_HOURS,
+    ReceivedRound, RejectedHousehold, RoundApplied, SET_ASIDE_AFTER, SyncStatus, refusal_text,
 };
 
 use crate::document::{EditContext, EntityKind, FieldConflict, HouseholdData, HouseholdDoc};

@@ -143,6 +143,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         sql: "ALTER TABLE ledger_lines ADD COLUMN closed_on TEXT;",
         rebuild_projections: true,
     },
+    // When a household the server refused is pushed again (device time, milliseconds).
+    Migration {
+        sql: "ALTER TABLE sync_state ADD COLUMN retry_refused_at INTEGER;",
+        rebuild_projections: false,
+    },
 ];
 
 /// The meta key that marks the projections as needing a rebuild from the documents.

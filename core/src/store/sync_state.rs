@@ -25,6 +25,21 @@ const LAST_FAILURE_KEY: &str = "sync_last_failure";
 /// aside: no longer asked for, shown in the sync status with the reason.
 pub const SET_ASIDE_AFTER: i64 = 2;
 
+/// A household the server refused is pushed again after this long even if nothing changed
+/// (the server may have been updated, or hub staff may have changed the user's villages);
+/// sooner after a local edit or when changes for it arrive from the server.
+pub const RETRY_REFUSED_AFTER_HOURS: i64 = 6;
+
+const RETRY_REFUSED_AFTER_MS: i64 = RETRY_REFUSED_AFTER_HOURS * 3_600_000;
+
+/// What the agent is told about a household the server refused: the server's reason, and that
+/// nothing is lost and it will be tried again.
+pub fn refusal_text(reason: &str) -> String {
+    format!(
+        "服务器暂未收下本户的修改：{reason}。修改都保存在本机，本户再有修改、收到其他人的更新或{RETRY_REFUSED_AFTER_HOURS}小时后会自动重新提交；如一直未收下，请联系镇便民服务中心"
+    )
+}
+
 /// What the server did with one pushed household.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PushOutcome {
@@ -86,9 +101,9 @@ pub enum HouseholdSyncState {
         /// How many.
         local_changes: u64,
     },
-    /// The server refused its changes; they are kept here.
+    /// The server refused its changes; they are kept here and pushed again later.
     Rejected {
-        /// The server's reason, in Chinese.
+        /// What happened and what comes next, in Chinese, with the server's reason.
         reason: String,
     },
     /// What the server sent for it could not be stored, twice; it no longer syncs until
@@ -220,16 +235,23 @@ pub struct RoundApplied {
 impl Store {
     /// Households with local changes not yet acknowledged, each with the changes the server
     /// lacks, in id order, up to about `budget` bytes (always at least one) and at most
-    /// `max_households`. Refused households wait for a new local edit.
+    /// `max_households`. A refused household waits for a local edit, changes for it from the
+    /// server, or [`RETRY_REFUSED_AFTER_HOURS`] (sooner if the device clock went back).
     pub fn pending_pushes(&self, budget: usize, max_households: usize) -> Result<Vec<PendingPush>> {
+        let now = to_millis(self.clock.now());
         let rows: Vec<(String, Vec<u8>, i64)> = {
             let inner = self.lock();
             let mut stmt = inner.conn.prepare_cached(
                 "SELECT household_id, acked_heads, local_changes FROM sync_state
-                  WHERE local_changes > 0 AND rejected_reason IS NULL ORDER BY household_id",
+                  WHERE local_changes > 0
+                    AND (rejected_reason IS NULL OR coalesce(retry_refused_at, 0) <= ?1
+                         OR retry_refused_at > ?1 + ?2)
+                  ORDER BY household_id",
             )?;
-            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-                .collect::<Result<_, _>>()?
+            stmt.query_map(params![now, RETRY_REFUSED_AFTER_MS], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })?
+            .collect::<Result<_, _>>()?
         };
         let mut out = Vec::new();
         let mut used = 0;
@@ -328,9 +350,14 @@ impl Store {
                             reason: reason.clone(),
                         });
                         tx.prepare_cached(
-                            "UPDATE sync_state SET rejected_reason = ?2 WHERE household_id = ?1",
+                            "UPDATE sync_state SET rejected_reason = ?2, retry_refused_at = ?3
+                              WHERE household_id = ?1",
                         )?
-                        .execute(params![push.household_id, reason])?;
+                        .execute(params![
+                            push.household_id,
+                            reason,
+                            now + RETRY_REFUSED_AFTER_MS
+                        ])?;
                     }
                     PushOutcome::MissingHistory => {
                         applied.resend += 1;
@@ -367,7 +394,8 @@ impl Store {
                         tx.prepare_cached(
                             "INSERT INTO sync_state (household_id, acked_heads) VALUES (?1, x'')
                              ON CONFLICT (household_id) DO UPDATE
-                                SET needs_snapshot = 0, failures = 0, failure_reason = NULL",
+                                SET needs_snapshot = 0, failures = 0, failure_reason = NULL,
+                                    retry_refused_at = 0",
                         )?
                         .execute([id])?;
                     }
@@ -519,7 +547,9 @@ impl Store {
                     reason: reason.unwrap_or_default(),
                 }
             }
-            Some((_, Some(reason), _, _)) => HouseholdSyncState::Rejected { reason },
+            Some((_, Some(reason), _, _)) => HouseholdSyncState::Rejected {
+                reason: refusal_text(&reason),
+            },
             Some((n, None, _, _)) if n > 0 => HouseholdSyncState::Pending {
                 local_changes: n as u64,
             },

@@ -1,5 +1,6 @@
 //! The front page (今日): open jobs by village and state, and the lists that wait for the hub:
-//! overdue jobs, hand-ups to accept, jobs to approve, results to send back, conflicts.
+//! overdue jobs, hand-ups to accept, jobs to approve, results to send back, conflicts, and the
+//! households the server still refuses to a phone.
 
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
@@ -13,7 +14,7 @@ use super::layout::{self, Names, Nav, Page};
 use super::read_page;
 use super::session::Staff;
 use crate::http::AppState;
-use crate::storage::{CaseFilter, CaseLine, CaseOrder, TodayCounts};
+use crate::storage::{CaseFilter, CaseLine, CaseOrder, RefusedPush, TodayCounts};
 
 /// The lists of the front page: title, the filter that gives them, their cases and count.
 type Waiting = Vec<(&'static str, CaseFilter, Vec<CaseLine>, i64)>;
@@ -21,6 +22,7 @@ type Waiting = Vec<(&'static str, CaseFilter, Vec<CaseLine>, i64)>;
 /// The front page.
 pub async fn page(State(state): State<AppState>, staff: Staff) -> Response {
     let villages = staff.session.scope.villages.clone();
+    let scope = staff.session.scope.clone();
     let today = local_date(Utc::now());
     let read = read_page(&state, &staff, "-", "今日", move |storage| {
         let counts = storage.today_counts(&villages, today)?;
@@ -44,10 +46,16 @@ pub async fn page(State(state): State<AppState>, staff: Staff) -> Response {
             let (lines, total) = storage.cases(&villages, &filter, CaseOrder::Due, 0, today)?;
             waiting.push((title, filter, lines, total));
         }
-        Ok((counts, waiting, Names::new(storage.region_names()?)))
+        let refused = storage.refused_pushes(&scope)?;
+        Ok((
+            counts,
+            waiting,
+            refused,
+            Names::new(storage.region_names()?),
+        ))
     })
     .await;
-    let (counts, waiting, names) = match read {
+    let (counts, waiting, refused, names) = match read {
         Ok(read) => read,
         Err(response) => return response,
     };
@@ -63,6 +71,7 @@ pub async fn page(State(state): State<AppState>, staff: Staff) -> Response {
                 }
             }
         }
+        (refusals(&refused, &names))
     };
     layout::render(&Page::new("今日", Nav::Today, &staff.session), body).into_response()
 }
@@ -115,6 +124,30 @@ fn summary(counts: &TodayCounts, names: &Names) -> Markup {
                                 a href=(format!("/console/cases?village={village}&state={}", s.code())) { (n) }
                             } @else { "0" }
                         }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The households the server still refuses to a phone, by device: the phone keeps the changes
+/// and pushes them again, but someone may need to call the agent or fix an account.
+fn refusals(refused: &[RefusedPush], names: &Names) -> Markup {
+    html! {
+        h2 { "同步未收下的户（" (refused.len()) "）" }
+        @if refused.is_empty() { p { "暂无。" } } @else {
+            p { "手机上的修改仍在，手机会自动重新提交；如原因需要处理（账号、所属村、档案过大等），请联系使用人。" }
+            table {
+                tr { th { "设备" } th { "使用人" } th { "户" } th { "村" } th { "原因" } th { "时间" } }
+                @for r in refused {
+                    tr {
+                        td { (r.device_name) }
+                        td { (r.user_name) }
+                        td { (r.household_id) }
+                        td { @if let Some(v) = &r.village_id { (names.region(v)) } @else { "（服务器上没有此户）" } }
+                        td { (r.reason) }
+                        td { (layout::time(r.at)) }
                     }
                 }
             }

@@ -16,6 +16,7 @@ pub mod intakes;
 pub mod journal;
 mod migrations;
 mod pg;
+pub mod refusals;
 mod sql;
 mod sqlite;
 pub mod staff;
@@ -31,6 +32,7 @@ pub use exports::{ExportLine, ExportState, NewExport};
 pub use figures::NeedsByUrgency;
 pub use intakes::{IntakeKind, IntakeLine, MemberHit, NewIntake};
 pub use migrations::SCHEMA_VERSION;
+pub use refusals::RefusedPush;
 pub use sql::{Cols, Conn, Dialect, Param, Row, Value, placeholders, texts};
 pub use staff::{ConsoleSession, SESSION_HOURS};
 

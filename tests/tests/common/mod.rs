@@ -237,6 +237,41 @@ pub fn map(doc: &automerge::AutoCommit, parent: &automerge::ObjId, key: &str) ->
     }
 }
 
+/// A village-tier job (pension certification, at home) opened by phone `p` for `member`,
+/// accepted with nothing missing; its id.
+pub fn accepted_job(p: &Store, member: &str, urgency: doorstep_core::Urgency) -> String {
+    use doorstep_core::{JobStep, NewJob, ServiceMode};
+    let job = p
+        .open_job(NewJob {
+            member_id: member.to_string(),
+            item_code: "pension-certification".into(),
+            mode: ServiceMode::AtHome,
+            urgency,
+            note: String::new(),
+            visit_id: None,
+        })
+        .unwrap();
+    let accept = JobStep::Accept {
+        missing_materials: vec![],
+        supplement_deadline: None,
+    };
+    p.take_step(&job, accept, None).unwrap();
+    job
+}
+
+/// Takes `step` on `job` with phone `p`; the new event's id.
+pub fn take(p: &Store, job: &str, step: doorstep_core::JobStep) -> String {
+    p.take_step(job, step, None).unwrap();
+    p.job(job).unwrap().job.events.last().unwrap().id.clone()
+}
+
+/// The cancel step a person would take when the resident withdraws.
+pub fn withdrawn() -> doorstep_core::JobStep {
+    doorstep_core::JobStep::Cancel {
+        reason: "群众撤回".into(),
+    }
+}
+
 /// A town-tier job opened by phone `p` for the first member of `household`, accepted and
 /// handed up, synced; and the town staff's phone, enrolled and synced. Returns (job, town).
 pub fn handed_up_job(t: &Town, p: &Arc<Store>, household: &str) -> (String, Arc<Store>) {

@@ -15,7 +15,7 @@ public struct HouseholdState: Equatable, Sendable {
         case nil: ""
         case .synced: "已同步"
         case let .pending(localChanges): "有 \(localChanges) 条修改待同步"
-        case let .rejected(reason): "服务器拒收了本户的修改：\(reason)"
+        case let .rejected(reason): reason
         case let .setAside(reason): "本户暂停同步：\(reason)"
         }
     }

@@ -34,7 +34,7 @@ data class HouseholdState(
             null -> ""
             is HouseholdSyncState.Synced -> "已同步"
             is HouseholdSyncState.Pending -> "有 ${s.localChanges} 条修改待同步"
-            is HouseholdSyncState.Rejected -> "服务器拒收了本户的修改：${s.reason}"
+            is HouseholdSyncState.Rejected -> s.reason
             is HouseholdSyncState.SetAside -> "本户暂停同步：${s.reason}"
         }
 }
