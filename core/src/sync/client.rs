@@ -280,12 +280,13 @@ async fn run(
         })
         .await?;
         let standing = decode_standing(position.as_deref());
+        let pushes_seen = standing.pushes;
         let request = SyncRequest {
             device: device.clone(),
             // The server takes the villages from the device's token.
             scope: Vec::new(),
             position: standing.position,
-            pushes_seen: standing.pushes,
+            pushes_seen,
             push: pushes
                 .iter()
                 .map(|push| DocChanges {
@@ -303,7 +304,7 @@ async fn run(
         let received_docs = (response.changes.len() + response.snapshots.len()) as u64;
         let pushed: Vec<PendingPush> = pushes;
         let pushed_count = pushed.len() as u64;
-        let round = received_round(response)?;
+        let round = received_round(response, pushes_seen)?;
         let applied = blocking(store, move |s| s.finish_round(&pushed, round)).await?;
 
         let p = &mut report.progress;
@@ -355,11 +356,19 @@ fn decode_standing(stored: Option<&[u8]>) -> Standing {
 }
 
 /// What the store keeps of a response: the outcome of each push, what was received, and the
-/// next position, encoded.
-fn received_round(response: SyncResponse) -> Result<ReceivedRound, SyncError> {
+/// next position, encoded. The server's count of the device's pushes is taken only once the
+/// device has caught up (`remaining` is 0): the server leaves the device's own changes out of
+/// what it sends once the device has heard of every push, and a device restored from an old
+/// copy that took the count from the first page of a long catch-up would never be sent its
+/// own lost changes further on (`pushes_seen` is what the request said).
+fn received_round(response: SyncResponse, pushes_seen: u64) -> Result<ReceivedRound, SyncError> {
     let standing = Standing {
         position: response.next,
-        pushes: response.pushes,
+        pushes: if response.remaining == 0 {
+            response.pushes
+        } else {
+            pushes_seen
+        },
     };
     let position =
         serde_json::to_vec(&standing).map_err(|e| SyncError::Store(crate::error::storage(e)))?;
