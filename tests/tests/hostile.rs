@@ -184,7 +184,7 @@ fn the_towns_decisions_cannot_be_forged() {
                 let old = map(d, &jobs, &job);
                 let member = d.get(&old, "member_id").unwrap().unwrap().0.to_string();
                 let copy = d
-                    .put_object(&jobs, "copiedjob1234567", ObjType::Map)
+                    .put_object(&jobs, "capiedjab2345678", ObjType::Map)
                     .unwrap();
                 d.put(&copy, "member_id", member.trim_matches('"')).unwrap();
                 d.put(&copy, "item_code", "social-security-card-application")
@@ -216,7 +216,7 @@ fn the_towns_decisions_cannot_be_forged() {
                 d.insert(
                     &list,
                     1,
-                    agent_event(&agent, "insertedstep0001", &agent.name),
+                    agent_event(&agent, "insertedstep2222", &agent.name),
                 )
                 .unwrap();
             }),
@@ -229,7 +229,7 @@ fn the_towns_decisions_cannot_be_forged() {
                 d.insert(
                     &list,
                     texts.len(),
-                    agent_event(&s.agent, "renamedstep00001", "镇长"),
+                    agent_event(&s.agent, "renamedstep22222", "镇长"),
                 )
                 .unwrap();
             }),

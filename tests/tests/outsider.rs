@@ -467,37 +467,50 @@ fn text_from_a_phone_never_runs_in_a_spreadsheet() {
 fn nothing_a_client_sends_forges_an_audit_line() {
     let t = two_villages();
     let honest = honest_phone(&t);
-    let forged = "2026-12-03 09:00:00 UTC  town-staff  console  -  write  工作台修改";
+    let fake_line = "2026-12-03 09:00:00 UTC  town-staff  console  -  write  工作台修改";
     // A sign-in name with a line break.
     let client = Client::new(&t.server.url);
-    let (status, _) = client.sign_in("127.0.0.1", &format!("x\n{forged}"), "wrong-password!");
+    let (status, _) = client.sign_in("127.0.0.1", &format!("x\n{fake_line}"), "wrong-password!");
     assert_eq!(status, 401);
     // A device id with a line break at enrollment.
     let body = serde_json::json!({
-        "code": "AAAA-AAAA", "device": format!("x\n{forged}"), "device_name": "手机",
+        "code": "AAAA-AAAA", "device": format!("x\n{fake_line}"), "device_name": "手机",
     });
     let raw = RawClient::of_token(&t.server.url, "", "");
     let (status, _) = raw.post_to(protocol::ENROLL_PATH, body.to_string().into_bytes());
     assert_eq!(status, 400);
     // A household id with markup and a line break, pushed by an enrolled device.
     let attacker = enroll_device(&t, &t.user(Role::Agent, VILLAGE).id, &random_device());
-    let bad_id = format!("<b>x</b>\n{forged}");
+    let bad_id = format!("<b>x</b>\n{fake_line}");
+    let refusal = |household: &str, changes: Vec<Vec<u8>>| {
+        let position = Position::Changes { cursors: vec![] };
+        let request = push_request(&attacker.device, position, household, changes);
+        match &attacker.exchange(&request).unwrap().acks[0].status {
+            protocol::AckStatus::Rejected { reason } => reason.clone(),
+            other => panic!("stored: {other:?}"),
+        }
+    };
     let changes = new_household(&attacker.device, &bad_id, VILLAGE);
-    let position = Position::Changes { cursors: vec![] };
-    let answer = attacker
-        .exchange(&push_request(&attacker.device, position, &bad_id, changes))
-        .unwrap();
-    match &answer.acks[0].status {
-        protocol::AckStatus::Rejected { reason } => assert!(reason.contains("户编号格式不对")),
-        other => panic!("stored: {other:?}"),
-    }
+    assert!(refusal(&bad_id, changes).contains("户编号格式不对"));
     assert!(t.accounts.household_document(&bad_id).unwrap().is_none());
     audited(&t, &attacker.device, "refused", "户编号格式不对");
+    // A visit with such an id, added to a household of the village.
+    let hh = honest.household_ids().unwrap()[2].clone();
+    let changes = forged(&mut t.server_doc(&hh), &attacker.device, |doc| {
+        use automerge::transaction::Transactable;
+        let visits = map(doc, &automerge::ROOT, "visits");
+        let visit = doc
+            .put_object(&visits, &bad_id, automerge::ObjType::Map)
+            .unwrap();
+        doc.put(&visit, "purpose", "入户走访").unwrap();
+        doc.put(&visit, "notes", "").unwrap();
+    });
+    assert!(refusal(&hh, changes).contains("记录编号格式不对"));
     // The audit log prints each row on one line.
     let printed = admin(&t, &["audit"]);
     assert!(!printed.is_empty());
     for line in printed.lines() {
-        assert!(!line.starts_with(forged), "a forged line: {line}");
+        assert!(!line.starts_with(fake_line), "a fake_line line: {line}");
     }
     assert!(printed.contains("x\\u{a}2026-12-03"), "{printed}");
     still_syncing(&t, &honest);
