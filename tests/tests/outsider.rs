@@ -385,6 +385,19 @@ fn wrong_passwords_and_codes_stop_the_guesser_not_everyone() {
 }
 
 #[test]
+fn a_forwarded_address_counts_only_from_the_trusted_front() {
+    let t = two_villages();
+    let client = Client::new(&t.server.url);
+    // No front is trusted: a guesser naming a new address in each request is one address.
+    for n in 0..10 {
+        let (status, _) = client.sign_in(&format!("10.3.0.{n}"), "guess", "wrong-password!");
+        assert_eq!(status, 401, "try {n}");
+    }
+    let (status, _) = client.sign_in("10.3.0.99", "guess2", "wrong-password!");
+    assert_eq!(status, 429, "the header of an untrusted client is ignored");
+}
+
+#[test]
 fn text_from_a_phone_never_runs_in_a_spreadsheet() {
     let t = two_villages();
     let honest = honest_phone(&t);
