@@ -116,14 +116,17 @@ impl<K: Eq + Hash + Clone> FailureLimiter<K> {
         until.checked_duration_since(now).filter(|d| !d.is_zero())
     }
 
-    /// Counts a failure of `key`.
+    /// Counts a failure of `key`. Memory stays bounded: beyond [`MAX_KEYS`] keys still counting, a new key is not recorded
+    /// (the other kind of key, such as the address, still counts the failure).
     pub fn failed(&self, key: &K, now: Instant) {
         let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
-        if seen.len() >= MAX_KEYS {
-            let forget = self.backoff.forget_after;
-            seen.retain(|_, f| now.saturating_duration_since(f.last) < forget);
-        }
         let forget = self.backoff.forget_after;
+        if seen.len() >= MAX_KEYS && !seen.contains_key(key) {
+            seen.retain(|_, f| now.saturating_duration_since(f.last) < forget);
+            if seen.len() >= MAX_KEYS {
+                return;
+            }
+        }
         let entry = seen.entry(key.clone()).or_insert(Failures {
             count: 0,
             last: now,
@@ -233,5 +236,27 @@ mod tests {
         );
         limiter.succeeded(&"a");
         assert_eq!(limiter.wait(&"a", at), None);
+    }
+
+    #[test]
+    fn a_full_table_keeps_counting_its_keys_and_records_no_new_one() {
+        let limiter = FailureLimiter::new(SIGN_IN_PER_ACCOUNT);
+        let now = Instant::now();
+        for key in 0..MAX_KEYS {
+            limiter.failed(&key, now);
+        }
+        limiter.failed(&MAX_KEYS, now);
+        assert_eq!(limiter.seen.lock().unwrap().len(), MAX_KEYS);
+        for _ in 0..SIGN_IN_PER_ACCOUNT.free {
+            limiter.failed(&0, now);
+        }
+        assert!(limiter.wait(&0, now).is_some(), "a known key still counts");
+        let later = now + SIGN_IN_PER_ACCOUNT.forget_after;
+        limiter.failed(&MAX_KEYS, later);
+        assert_eq!(
+            limiter.seen.lock().unwrap().len(),
+            1,
+            "quiet keys are dropped"
+        );
     }
 }
