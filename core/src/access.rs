@@ -11,6 +11,7 @@ use crate::domain::region::{Role, User};
 use crate::domain::rules;
 use crate::domain::step::JobEvent;
 use crate::error::{CoreError, Result};
+use crate::ids::is_id;
 
 fn forbidden(reason: impl Into<String>) -> CoreError {
     CoreError::Forbidden {
@@ -73,6 +74,8 @@ pub type UnseenEvents = HashMap<String, Vec<bool>>;
 /// Checks that `writer` made only allowed changes to a household:
 ///
 /// - it stays in their villages, and in its own village;
+/// - every id in it (household, member, ledger line, job, event, visit) has the generated
+///   shape;
 /// - no member, ledger line, job or visit disappears;
 /// - a job keeps its item and its member;
 /// - a job's events are never altered, removed or reordered, and each new event is added
@@ -90,6 +93,7 @@ pub fn check_write(
     if !writer.villages.contains(&after.household.village_id) {
         return Err(out_of_scope());
     }
+    ids_well_formed(after)?;
     if let Some(before) = before {
         if before.household.village_id != after.household.village_id {
             return Err(forbidden("不能把户迁到另一个村，请联系镇便民服务中心办理"));
@@ -103,6 +107,24 @@ pub fn check_write(
         job_history_kept(writer, old, job, unseen)?;
     }
     Ok(())
+}
+
+/// Every id of the household has the generated shape ([`is_id`]): ids are shown in the console
+/// and printed in exports and the audit log, so none may carry markup or a line break.
+fn ids_well_formed(after: &HouseholdData) -> Result<()> {
+    let jobs = after.jobs.iter().map(|j| &j.job);
+    let ids = std::iter::once(&after.household.id)
+        .chain(after.members.iter().map(|m| &m.id))
+        .chain(after.ledger.iter().map(|l| &l.id))
+        .chain(jobs.clone().map(|j| &j.id))
+        .chain(jobs.flat_map(|j| j.events.iter().map(|e| &e.id)))
+        .chain(after.visits.iter().map(|v| &v.id));
+    match ids.into_iter().find(|id| !is_id(id)) {
+        Some(_) => Err(forbidden(
+            "记录编号格式不对（应为16位小写字母和数字），已拒收",
+        )),
+        None => Ok(()),
+    }
 }
 
 /// No member, ledger line, job or visit of `before` is missing from `after`.

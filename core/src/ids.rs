@@ -12,6 +12,12 @@ pub fn new_id<R: Rng + ?Sized>(rng: &mut R) -> String {
         .collect()
 }
 
+/// Whether `text` has the shape of a generated id (16 characters of the alphabet): every id a
+/// phone sends is checked with this before it is stored or printed anywhere.
+pub fn is_id(text: &str) -> bool {
+    text.len() == 16 && text.bytes().all(|c| ALPHABET.contains(&c))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -25,5 +31,14 @@ mod tests {
         assert_eq!(a.len(), 16);
         assert!(a.bytes().all(|c| ALPHABET.contains(&c)));
         assert_ne!(a, b);
+        assert!(is_id(&a));
+        for bad in [
+            "",
+            "newhousehold0001",
+            "abcdefghijkmnpq\n",
+            "<b>cdefghijkmnpq",
+        ] {
+            assert!(!is_id(bad), "{bad:?}");
+        }
     }
 }

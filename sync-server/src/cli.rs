@@ -1,6 +1,6 @@
 //! The command line: `serve`, `demo`, and `sync-client` (a command-line phone).
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -48,6 +48,9 @@ enum Command {
         listen: SocketAddr,
         #[command(flatten)]
         data: DataArgs,
+        /// 受信任的 TLS 前置（反向代理）的地址：只有来自它的连接，才按其 X-Forwarded-For 头的最后一项认定客户端地址（用于失败次数限制和审计）；不设时一律用连接的地址。
+        #[arg(long, env = "DOORSTEP_TRUSTED_FRONT")]
+        trusted_front: Option<IpAddr>,
     },
     /// 用演示乡镇启动同步服务器：生成村、户、台账和办件，几位代办员的离线修改已同步上来。
     Demo {
@@ -180,7 +183,12 @@ pub fn main() -> ExitCode {
     // PostgreSQL connections block while they open and close.
     let mut opened = None;
     let result = match Cli::parse().command {
-        Command::Serve { listen, data } => data.open().and_then(|state| {
+        Command::Serve {
+            listen,
+            data,
+            trusted_front,
+        } => data.open().and_then(|state| {
+            let state = state.trusting_front(trusted_front);
             let serving = runtime.block_on(serve(listen, state.clone()));
             opened = Some(state);
             serving
@@ -293,14 +301,40 @@ fn admin(data: &DataArgs, command: AdminCommand) -> Result<(), String> {
         } => admin_export(&accounts, &region, &format, &out)?,
         AdminCommand::Audit => {
             for e in accounts.audit_log().map_err(text)? {
-                println!(
-                    "{}  {}  {}  {}  {}  {}",
-                    e.at, e.user_id, e.device_id, e.household_id, e.action, e.detail
-                );
+                let fields = [
+                    &e.user_id,
+                    &e.device_id,
+                    &e.household_id,
+                    &e.action,
+                    &e.detail,
+                ];
+                let fields: Vec<String> = fields.iter().map(|f| printable(f)).collect();
+                println!("{}  {}", e.at, fields.join("  "));
             }
         }
     }
     Ok(())
+}
+
+/// Text from the audit log as one line of the terminal: control characters (line breaks,
+/// escapes) and direction marks written as `\u{..}`, so that no field can start a line of its own.
+fn printable(field: &str) -> String {
+    field
+        .chars()
+        .map(|c| {
+            if c.is_control() || is_direction_mark(c) {
+                c.escape_unicode().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
+/// Whether `c` reorders or hides the text around it (bidirectional overrides, zero-width
+/// marks), which would let a field look like another.
+fn is_direction_mark(c: char) -> bool {
+    matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
 /// Exports a region's households to `out`, masked, printing progress; audited as the admin's.

@@ -9,13 +9,16 @@ use automerge::{ActorId, ChangeHash};
 use chrono::{DateTime, Utc};
 use doorstep_core::access::{UnseenEvents, Writer, check_write, out_of_scope};
 use doorstep_core::document::{Incoming, WrittenChange, decode_change};
+use doorstep_core::ids::is_id;
 use doorstep_core::sync::protocol::{
     self, Ack, AckStatus, DocChanges, MAX_HOUSEHOLD_BYTES, MAX_OPS_PER_CHANGE,
     MAX_WANTED_SNAPSHOTS, Position, ProtocolError, Snapshot, SyncRequest, SyncResponse,
 };
+use doorstep_core::time::shanghai;
 use doorstep_core::{ApplyOutcome, CoreError};
 use thiserror::Error;
 
+use crate::limits::NEW_HOUSEHOLDS_PER_DEVICE_PER_DAY;
 use crate::storage::documents::{self, StoredHousehold};
 use crate::storage::journal::{self, JournalEntry};
 use crate::storage::{Conn, Scope, Session, Storage, StorageError, accounts};
@@ -78,8 +81,14 @@ fn session_of(
     Ok(session)
 }
 
-/// Handles one request body from the device behind `token` (looked up once the whole body has
-/// arrived, so a device revoked meanwhile is refused) and returns the response body and the
+/// The device behind `token`, looked up before anything of its request is read; `None` for a
+/// token that is not (or no longer) a device's, whose request is refused unread.
+pub fn device_of(storage: &Storage, token: &str) -> Result<Option<String>, StorageError> {
+    storage.read(|conn| Ok(accounts::authenticate(conn, token)?.map(|s| s.device_id)))
+}
+
+/// Handles one request body from the device behind `token` (looked up again once the whole
+/// body has arrived, so a device revoked meanwhile is refused) and returns the response body and the
 /// device's session. The scope is the session's, whatever the request names; every pushed
 /// household is checked with the core's access rules before it is stored. A request that
 /// pushes nothing is answered from one read transaction, authentication included.
@@ -202,14 +211,18 @@ struct Pushed {
 }
 
 /// The pushed changes of each household named, households in id order (the order rows are
-/// locked in, so that concurrent pushes never deadlock); a household whose changes are not
-/// automerge changes gets the reason instead.
+/// locked in, so that concurrent pushes never deadlock); a household whose id is not of the
+/// documented shape, or whose changes are not automerge changes, gets the reason instead.
 fn by_household(push: &[DocChanges]) -> BTreeMap<&str, Result<Vec<Pushed>, String>> {
     let mut households: BTreeMap<&str, Result<Vec<Pushed>, String>> = BTreeMap::new();
     for doc in push {
-        let entry = households
-            .entry(&doc.household_id)
-            .or_insert_with(|| Ok(Vec::new()));
+        let entry = households.entry(&doc.household_id).or_insert_with(|| {
+            if is_id(&doc.household_id) {
+                Ok(Vec::new())
+            } else {
+                Err("户编号格式不对（应为16位小写字母和数字），已拒收".into())
+            }
+        });
         let Ok(list) = entry else { continue };
         for bytes in &doc.changes {
             match decode_change(bytes) {
@@ -270,7 +283,7 @@ fn store_push(
                     reason: reason.clone(),
                 },
                 Ok(changes) => match conn
-                    .savepoint(|conn| store_household(conn, storage, id, changes, session))
+                    .savepoint(|conn| store_counted(conn, storage, id, changes, session, now))
                 {
                     Ok(Held {
                         journaled: entry,
@@ -353,6 +366,33 @@ fn refuse(reason: impl Into<String>) -> Refusal {
     Refusal::Refused(AckStatus::Rejected {
         reason: reason.into(),
     })
+}
+
+/// Stores one pushed household (see [`store_household`]); one new to the server counts against
+/// the device's new households of the day (Beijing time), and beyond
+/// [`NEW_HOUSEHOLDS_PER_DEVICE_PER_DAY`] is refused before anything of it is read.
+fn store_counted(
+    conn: &mut dyn Conn,
+    storage: &Storage,
+    household_id: &str,
+    changes: &[Pushed],
+    session: &Session,
+    now: DateTime<Utc>,
+) -> Result<Held, Refusal> {
+    let day = now.with_timezone(&shanghai()).date_naive().to_string();
+    let new = documents::village_of(conn, household_id)?.is_none();
+    let device = &session.device_id;
+    if new && accounts::new_households(conn, device, &day)? >= NEW_HOUSEHOLDS_PER_DEVICE_PER_DAY {
+        return Err(refuse(format!(
+            "本机今天新建的户已达 {NEW_HOUSEHOLDS_PER_DEVICE_PER_DAY} 户的上限，已拒收；\
+             请明天再同步，或联系镇便民服务中心"
+        )));
+    }
+    let held = store_household(conn, storage, household_id, changes, session)?;
+    if new {
+        accounts::count_new_household(conn, device, &day)?;
+    }
+    Ok(held)
 }
 
 /// Merges one household's pushed changes into the server's copy, checks the result with the

@@ -1,15 +1,18 @@
 //! The HTTP face of the server (axum on hyper): `POST /v1/sync`, `POST /v1/enroll`,
-//! `GET /healthz`, the limits on slow and numerous clients, and a clean shutdown on SIGTERM or
-//! Ctrl-C.
+//! `GET /healthz`, the limits on slow and numerous clients (per connection, per address, per
+//! device), the client's address (from a trusted TLS front's header when the operator names
+//! the front), and a clean shutdown on SIGTERM or Ctrl-C.
 
-use std::net::SocketAddr;
-use std::sync::Arc;
+use std::collections::{HashMap, HashSet};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use axum::Router;
 use axum::body::{Body, to_bytes};
-use axum::extract::{ConnectInfo, State};
+use axum::extract::{FromRequestParts, State};
 use axum::http::HeaderMap;
+use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -25,8 +28,8 @@ use tower::ServiceExt;
 
 use crate::exchange;
 use crate::limits::{
-    BODY_READ_TIMEOUT, FailureLimiter, HEADER_READ_TIMEOUT, MAX_CONNECTIONS, MAX_EXCHANGES,
-    MAX_EXPORTS,
+    AttemptLimits, BODY_READ_TIMEOUT, HEADER_READ_TIMEOUT, MAX_CONNECTIONS,
+    MAX_CONNECTIONS_PER_ADDRESS, MAX_EXCHANGES, MAX_EXPORTS, wait_text,
 };
 use crate::storage::{AccountError, Storage};
 
@@ -35,12 +38,16 @@ use crate::storage::{AccountError, Storage};
 pub struct AppState {
     /// The server's database.
     pub storage: Arc<Storage>,
-    /// Failed enrollment attempts, per client address.
-    enroll_failures: Arc<FailureLimiter>,
-    /// Failed console sign-ins, per client address.
-    pub(crate) sign_in_failures: Arc<FailureLimiter>,
+    /// Failed enrollment attempts, per client address and per device id.
+    enroll_failures: Arc<AttemptLimits>,
+    /// Failed console sign-ins, per client address and per account.
+    pub(crate) sign_in_failures: Arc<AttemptLimits>,
     /// Turns for sync exchanges (bounds the requests read and worked on at once).
     exchanges: Arc<Semaphore>,
+    /// The devices with a sync exchange under way (one at a time each).
+    syncing: Arc<Mutex<HashSet<String>>>,
+    /// The TLS front whose `X-Forwarded-For` names the client, if the operator trusts one.
+    trusted_front: Option<IpAddr>,
     /// Turns for exports running in the background (bounds their work at once).
     pub(crate) exports: Arc<Semaphore>,
 }
@@ -58,11 +65,54 @@ impl AppState {
     pub fn new(storage: Arc<Storage>) -> AppState {
         AppState {
             storage,
-            enroll_failures: Arc::new(FailureLimiter::enrollments()),
-            sign_in_failures: Arc::new(FailureLimiter::sign_ins()),
+            enroll_failures: Arc::new(AttemptLimits::enrollments()),
+            sign_in_failures: Arc::new(AttemptLimits::sign_ins()),
             exchanges: Arc::new(Semaphore::new(MAX_EXCHANGES)),
+            syncing: Arc::default(),
+            trusted_front: None,
             exports: Arc::new(Semaphore::new(MAX_EXPORTS)),
         }
+    }
+
+    /// The same state, taking the client's address from `X-Forwarded-For` on connections from
+    /// `front` (the town's TLS front); without one, the connection's address is the client's.
+    pub fn trusting_front(self, front: Option<IpAddr>) -> AppState {
+        AppState {
+            trusted_front: front,
+            ..self
+        }
+    }
+
+    /// The client's address: the connection's, or for a connection from the trusted front,
+    /// the last address the front appended to `X-Forwarded-For`.
+    fn client_address(&self, peer: IpAddr, headers: &HeaderMap) -> IpAddr {
+        if self.trusted_front != Some(peer) {
+            return peer;
+        }
+        headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .next_back()
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.rsplit(',').next())
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(peer)
+    }
+}
+
+/// The address of the client that sent a request (see [`AppState::trusting_front`]).
+#[derive(Debug, Clone, Copy)]
+pub struct ClientAddress(pub IpAddr);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<ClientAddress, Response> {
+        parts
+            .extensions
+            .get::<ClientAddress>()
+            .copied()
+            .ok_or_else(|| internal(&"client address missing"))
     }
 }
 
@@ -146,17 +196,10 @@ async fn read_body(body: Body, limit: usize) -> Result<axum::body::Bytes, Respon
 
 async fn enroll(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientAddress(address): ClientAddress,
     body: Body,
 ) -> Response {
-    let address = peer.ip();
-    if !state.enroll_failures.allows(address, Instant::now()) {
-        tracing::warn!(%address, "enrollment attempts limited");
-        return text(
-            StatusCode::TOO_MANY_REQUESTS,
-            "登记失败次数过多，请10分钟后再试，或向镇便民服务中心确认登记码",
-        );
-    }
+    let limits = Arc::clone(&state.enroll_failures);
     let bytes = match read_body(body, 4 * 1024).await {
         Ok(bytes) => bytes,
         Err(response) => return response,
@@ -164,10 +207,15 @@ async fn enroll(
     let request = match EnrollRequest::from_json(&bytes) {
         Ok(r) => r,
         Err(e) => {
-            state.enroll_failures.failed(address, Instant::now());
+            // Counted against the address (and the empty device id, which no phone has).
+            limits.failed(address, "", Instant::now());
             return text(StatusCode::BAD_REQUEST, e.to_string());
         }
     };
+    if let Some(wait) = limits.wait(address, &request.device, Instant::now()) {
+        return enrollments_limited(address, wait);
+    }
+    let device = request.device.clone();
     let storage = Arc::clone(&state.storage);
     let result = tokio::task::spawn_blocking(move || {
         let now = chrono::Utc::now();
@@ -187,8 +235,10 @@ async fn enroll(
         outcome
     })
     .await;
+    let failed = || limits.failed(address, &device, Instant::now());
     match result {
         Ok(Ok((token, session))) => {
+            limits.succeeded(&device);
             tracing::info!(user = %session.user.id, device = %session.device_id, "device enrolled");
             let answer = EnrollResponse {
                 token,
@@ -199,20 +249,73 @@ async fn enroll(
         }
         Ok(Err(err @ AccountError::BadCode)) => {
             tracing::warn!(%address, "enrollment with a bad code");
-            state.enroll_failures.failed(address, Instant::now());
+            failed();
             text(StatusCode::UNAUTHORIZED, err.to_string())
         }
         Ok(Err(err @ AccountError::Invalid(_))) => {
-            state.enroll_failures.failed(address, Instant::now());
+            failed();
             text(StatusCode::BAD_REQUEST, err.to_string())
         }
         Ok(Err(err @ AccountError::DeviceTaken)) => {
             tracing::warn!(%address, "enrollment under another user's device id");
-            state.enroll_failures.failed(address, Instant::now());
+            failed();
             text(StatusCode::CONFLICT, err.to_string())
         }
         Ok(Err(err)) => internal(&err),
         Err(err) => internal(&err),
+    }
+}
+
+/// The answer to a client that must wait after failed enrollments.
+fn enrollments_limited(address: IpAddr, wait: std::time::Duration) -> Response {
+    tracing::warn!(%address, "enrollment attempts limited");
+    text(
+        StatusCode::TOO_MANY_REQUESTS,
+        format!(
+            "登记失败次数过多，请{}后再试，或向镇便民服务中心确认登记码",
+            wait_text(wait)
+        ),
+    )
+}
+
+/// A device's place among the devices syncing, given up when the exchange ends.
+struct Syncing {
+    devices: Arc<Mutex<HashSet<String>>>,
+    device: String,
+}
+
+impl Syncing {
+    /// Takes `device`'s place, unless it already has an exchange under way.
+    fn take(devices: &Arc<Mutex<HashSet<String>>>, device: String) -> Option<Syncing> {
+        let fresh = devices
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(device.clone());
+        fresh.then(|| Syncing {
+            devices: Arc::clone(devices),
+            device,
+        })
+    }
+}
+
+impl Drop for Syncing {
+    fn drop(&mut self) {
+        self.devices
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&self.device);
+    }
+}
+
+/// Audits a request refused as a whole for the device behind `token` (see
+/// [`exchange::audit_refusal`]), off the async threads.
+async fn audit_refused(state: &AppState, token: String, reason: String) {
+    let storage = Arc::clone(&state.storage);
+    let audited =
+        tokio::task::spawn_blocking(move || exchange::audit_refusal(&storage, &token, &reason))
+            .await;
+    if let Ok(Err(err)) = audited {
+        tracing::error!(error = %err, "audit of a refused request failed");
     }
 }
 
@@ -222,6 +325,27 @@ async fn sync(State(state): State<AppState>, headers: HeaderMap, body: Body) -> 
         tracing::warn!("sync without a token");
         return unauthorized();
     };
+    // The device is known before anything of its request is read: a client without one costs
+    // a lookup, never a turn, a body or memory.
+    let storage = Arc::clone(&state.storage);
+    let lookup = token.clone();
+    let device =
+        match tokio::task::spawn_blocking(move || exchange::device_of(&storage, &lookup)).await {
+            Ok(Ok(Some(device))) => device,
+            Ok(Ok(None)) => {
+                tracing::warn!("sync with an unknown or revoked token");
+                audit_refused(&state, token, AccountError::BadToken.to_string()).await;
+                return unauthorized();
+            }
+            Ok(Err(err)) => return internal(&err),
+            Err(err) => return internal(&err),
+        };
+    let Some(_syncing) = Syncing::take(&state.syncing, device.clone()) else {
+        tracing::warn!(%device, "second exchange of one device at once");
+        let reason = "本机上一次同步还没有结束，请稍后再同步";
+        audit_refused(&state, token, reason.to_string()).await;
+        return text(StatusCode::TOO_MANY_REQUESTS, reason);
+    };
     // Bodies are read, and worked on, a few at a time: memory stays bounded however many
     // devices send at once.
     let Ok(_turn) = state.exchanges.acquire().await else {
@@ -230,21 +354,15 @@ async fn sync(State(state): State<AppState>, headers: HeaderMap, body: Body) -> 
     let bytes = match read_body(body, MAX_BODY_BYTES).await {
         Ok(bytes) => bytes,
         Err(response) => {
-            let (storage, reason) = (Arc::clone(&state.storage), response.status().to_string());
-            let audited = tokio::task::spawn_blocking(move || {
-                exchange::audit_refusal(&storage, &token, &format!("请求未读完：{reason}"))
-            })
-            .await;
-            if let Ok(Err(err)) = audited {
-                tracing::error!(error = %err, "audit of a refused request failed");
-            }
+            let reason = format!("请求未读完：{}", response.status());
+            audit_refused(&state, token, reason).await;
             return response;
         }
     };
     let received = bytes.len();
     let storage = Arc::clone(&state.storage);
-    // The device is looked up once its whole request has arrived, so a device revoked while
-    // it was uploading is refused.
+    // The device is looked up again once its whole request has arrived, so a device revoked
+    // while it was uploading is refused.
     let result =
         tokio::task::spawn_blocking(move || exchange::handle(&storage, &token, &bytes)).await;
     match result {
@@ -278,15 +396,57 @@ async fn sync(State(state): State<AppState>, headers: HeaderMap, body: Body) -> 
     }
 }
 
+/// Connections open per client address; a connection counts until its guard drops.
+#[derive(Clone, Default)]
+struct PerAddress(Arc<Mutex<HashMap<IpAddr, usize>>>);
+
+/// One connection counted against its address.
+struct Counted {
+    table: PerAddress,
+    address: IpAddr,
+}
+
+impl PerAddress {
+    /// Counts a connection from `address`, unless it already holds
+    /// [`MAX_CONNECTIONS_PER_ADDRESS`].
+    fn admit(&self, address: IpAddr) -> Option<Counted> {
+        let mut table = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let open = table.entry(address).or_default();
+        if *open >= MAX_CONNECTIONS_PER_ADDRESS {
+            return None;
+        }
+        *open += 1;
+        Some(Counted {
+            table: self.clone(),
+            address,
+        })
+    }
+}
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        let mut table = self.table.0.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(open) = table.get_mut(&self.address) {
+            *open -= 1;
+            if *open == 0 {
+                table.remove(&self.address);
+            }
+        }
+    }
+}
+
 /// Serves until SIGTERM or Ctrl-C, then finishes the requests under way and returns. Clients
 /// get [`HEADER_READ_TIMEOUT`] to send a request's headers (also the most a kept-alive
-/// connection stays idle), and at most [`MAX_CONNECTIONS`] are served at once.
+/// connection stays idle); at most [`MAX_CONNECTIONS`] are served at once, and at most
+/// [`MAX_CONNECTIONS_PER_ADDRESS`] from one address (the trusted front excepted).
 pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()> {
     let addr: SocketAddr = listener.local_addr()?;
     tracing::info!(%addr, "listening");
     // A line for people and for scripts that start the server on port 0.
     println!("listening on http://{addr}");
-    let app = router(state);
+    let front = state.trusted_front;
+    let app = router(state.clone());
+    let per_address = PerAddress::default();
     let connections = Arc::new(Semaphore::new(MAX_CONNECTIONS));
     let graceful = GracefulShutdown::new();
     let shutdown = shutdown_signal();
@@ -307,9 +467,21 @@ pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()
             },
             _ = &mut shutdown => break,
         };
+        let counted = match front {
+            Some(front) if front == peer.ip() => None,
+            _ => match per_address.admit(peer.ip()) {
+                Some(counted) => Some(counted),
+                None => {
+                    tracing::warn!(address = %peer.ip(), "too many connections from one address");
+                    continue;
+                }
+            },
+        };
+        let state = state.clone();
         let service = app.clone().map_request(
             move |mut request: axum::extract::Request<hyper::body::Incoming>| {
-                request.extensions_mut().insert(ConnectInfo(peer));
+                let client = state.client_address(peer.ip(), request.headers());
+                request.extensions_mut().insert(ClientAddress(client));
                 request
             },
         );
@@ -320,7 +492,7 @@ pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()
         let connection = graceful.watch(connection);
         tokio::spawn(async move {
             let _ = connection.await;
-            drop(permit);
+            drop((permit, counted));
         });
     }
     // Requests under way are finished; idle connections close.

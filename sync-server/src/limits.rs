@@ -1,7 +1,9 @@
-//! The server's limits on what one client may cost it: time to send a request, requests in
-//! progress at once, and enrollment attempts that fail.
+//! The server's limits on what one client may cost it: time to send a request, connections and
+//! requests in progress at once, failures that must wait (back-off per address and per account
+//! or device id, never one wall for everyone), and new households per device.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
+use std::hash::Hash;
 use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -9,109 +11,191 @@ use std::time::{Duration, Instant};
 /// How long a client may take to send a request's headers (and how long a kept-alive
 /// connection may stay idle before its next request).
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
-/// How long a client may take to send a request's body.
+/// How long a client may take to send a sync or enrollment request's body.
 pub const BODY_READ_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long a console request may take in all, its form's body included.
+pub const CONSOLE_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// The largest console form body.
+pub const MAX_CONSOLE_FORM_BYTES: usize = 64 * 1024;
 /// Connections open at once; more wait to be accepted.
 pub const MAX_CONNECTIONS: usize = 1024;
+/// Connections one client address may hold open at once; more are closed as they arrive
+/// (a trusted TLS front, which carries everyone's connections, is not counted).
+pub const MAX_CONNECTIONS_PER_ADDRESS: usize = 32;
 /// Sync exchanges being read or worked on at once; more wait their turn (this bounds the memory
 /// requests take: each is at most `MAX_BODY_BYTES` on the wire and `MAX_MESSAGE_BYTES`
-/// inflated).
+/// inflated). A device has at most one exchange under way.
 pub const MAX_EXCHANGES: usize = 16;
 /// Exports one server process makes at once (each reads every household of its villages).
 pub const MAX_EXPORTS: usize = 2;
-/// Failed enrollment attempts counted per client address, and in all, over this window.
-pub const ENROLL_WINDOW: Duration = Duration::from_secs(600);
-/// Failed enrollment attempts one client address may make in the window.
-pub const ENROLL_FAILURES_PER_ADDRESS: usize = 20;
-/// Failed enrollment attempts all clients together may make in the window.
-pub const ENROLL_FAILURES_TOTAL: usize = 600;
+/// New households one device may create per day (Beijing time); a village agent registers a
+/// few a week.
+pub const NEW_HOUSEHOLDS_PER_DEVICE_PER_DAY: i64 = 200;
 
-/// How long failed console sign-ins are remembered.
-pub const SIGN_IN_WINDOW: Duration = Duration::from_secs(15 * 60);
-/// Failed console sign-ins allowed per address in the window.
-pub const SIGN_IN_FAILURES_PER_ADDRESS: usize = 10;
-/// Failed console sign-ins allowed in all in the window (a town has few staff).
-pub const SIGN_IN_FAILURES_TOTAL: usize = 100;
-
-/// Counts failures per client address and in all over a sliding window, and says when a
-/// client (or everyone) has had too many. Kept in each process's memory.
-pub struct FailureLimiter {
-    window: Duration,
-    per_address: usize,
-    total: usize,
-    seen: Mutex<Seen>,
+/// How failures of one key (an address, an account, a device id) make it wait: the first
+/// `free` cost nothing, then each one doubles the wait from one second up to `max_wait`.
+/// A key is forgotten once it has been quiet for `forget_after`.
+#[derive(Debug, Clone, Copy)]
+pub struct Backoff {
+    /// Failures before any wait.
+    pub free: u32,
+    /// The longest wait.
+    pub max_wait: Duration,
+    /// Quiet time after which a key's failures are forgotten.
+    pub forget_after: Duration,
 }
 
-#[derive(Default)]
-struct Seen {
-    by_address: HashMap<IpAddr, VecDeque<Instant>>,
-    all: VecDeque<Instant>,
+/// Failed enrollments per client address: 20 free, then up to 10 minutes between tries.
+pub const ENROLL_PER_ADDRESS: Backoff = Backoff {
+    free: 20,
+    max_wait: Duration::from_secs(600),
+    forget_after: Duration::from_secs(600),
+};
+/// Failed enrollments per device id: 5 free, then up to 10 minutes between tries.
+pub const ENROLL_PER_DEVICE: Backoff = Backoff {
+    free: 5,
+    max_wait: Duration::from_secs(600),
+    forget_after: Duration::from_secs(600),
+};
+/// Failed console sign-ins per client address: 10 free, then up to 15 minutes between tries.
+pub const SIGN_IN_PER_ADDRESS: Backoff = Backoff {
+    free: 10,
+    max_wait: Duration::from_secs(15 * 60),
+    forget_after: Duration::from_secs(15 * 60),
+};
+/// Failed console sign-ins per account (whatever the address): 10 free, then up to one minute
+/// between tries, so that a guesser gets one try a minute and the staff member waits at most a
+/// minute.
+pub const SIGN_IN_PER_ACCOUNT: Backoff = Backoff {
+    free: 10,
+    max_wait: Duration::from_secs(60),
+    forget_after: Duration::from_secs(15 * 60),
+};
+
+/// Keys remembered per table before those gone quiet are dropped.
+const MAX_KEYS: usize = 100_000;
+
+/// One key's failures.
+#[derive(Debug, Clone, Copy)]
+struct Failures {
+    count: u32,
+    last: Instant,
 }
 
-fn forget_before(times: &mut VecDeque<Instant>, since: Instant) {
-    while times.front().is_some_and(|t| *t < since) {
-        times.pop_front();
+/// Failures of keys of one kind, each waiting by its [`Backoff`]. Kept in each process's
+/// memory.
+pub struct FailureLimiter<K> {
+    backoff: Backoff,
+    seen: Mutex<HashMap<K, Failures>>,
+}
+
+impl Backoff {
+    /// How long after its last failure a key with `count` failures must wait.
+    fn wait(self, count: u32) -> Duration {
+        match count.checked_sub(self.free) {
+            None => Duration::ZERO,
+            Some(over) => Duration::from_secs(1u64 << over.min(20)).min(self.max_wait),
+        }
     }
 }
 
-impl FailureLimiter {
-    /// A limiter of `per_address` failures per address and `total` in all per `window`.
-    pub fn new(window: Duration, per_address: usize, total: usize) -> FailureLimiter {
+impl<K: Eq + Hash + Clone> FailureLimiter<K> {
+    /// A limiter with this back-off.
+    pub fn new(backoff: Backoff) -> FailureLimiter<K> {
         FailureLimiter {
-            window,
-            per_address,
-            total,
-            seen: Mutex::new(Seen::default()),
+            backoff,
+            seen: Mutex::new(HashMap::new()),
         }
     }
 
-    /// The limiter for enrollment attempts.
-    pub fn enrollments() -> FailureLimiter {
-        FailureLimiter::new(
-            ENROLL_WINDOW,
-            ENROLL_FAILURES_PER_ADDRESS,
-            ENROLL_FAILURES_TOTAL,
-        )
+    /// How long `key` must still wait before it may try again (`None`: it may try now).
+    pub fn wait(&self, key: &K, now: Instant) -> Option<Duration> {
+        let seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        let failures = seen.get(key)?;
+        let until = failures.last + self.backoff.wait(failures.count);
+        until.checked_duration_since(now).filter(|d| !d.is_zero())
     }
 
-    /// The limiter for console sign-ins.
-    pub fn sign_ins() -> FailureLimiter {
-        FailureLimiter::new(
-            SIGN_IN_WINDOW,
-            SIGN_IN_FAILURES_PER_ADDRESS,
-            SIGN_IN_FAILURES_TOTAL,
-        )
-    }
-
-    /// Whether `address` may try now (it, and everyone together, are under the limits).
-    pub fn allows(&self, address: IpAddr, now: Instant) -> bool {
+    /// Counts a failure of `key`. Memory stays bounded: beyond [`MAX_KEYS`] keys still counting, a new key is not recorded
+    /// (the other kind of key, such as the address, still counts the failure).
+    pub fn failed(&self, key: &K, now: Instant) {
         let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
-        let since = now.checked_sub(self.window).unwrap_or(now);
-        forget_before(&mut seen.all, since);
-        let mine = seen
-            .by_address
-            .get_mut(&address)
-            .map(|times| {
-                forget_before(times, since);
-                times.len()
-            })
-            .unwrap_or(0);
-        mine < self.per_address && seen.all.len() < self.total
-    }
-
-    /// Counts a failure of `address`.
-    pub fn failed(&self, address: IpAddr, now: Instant) {
-        let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
-        let since = now.checked_sub(self.window).unwrap_or(now);
-        if seen.by_address.len() > 100_000 {
-            // Many addresses: keep only those still counting.
-            seen.by_address.retain(|_, times| {
-                forget_before(times, since);
-                !times.is_empty()
-            });
+        let forget = self.backoff.forget_after;
+        if seen.len() >= MAX_KEYS && !seen.contains_key(key) {
+            seen.retain(|_, f| now.saturating_duration_since(f.last) < forget);
+            if seen.len() >= MAX_KEYS {
+                return;
+            }
         }
-        seen.by_address.entry(address).or_default().push_back(now);
-        seen.all.push_back(now);
+        let entry = seen.entry(key.clone()).or_insert(Failures {
+            count: 0,
+            last: now,
+        });
+        if now.saturating_duration_since(entry.last) >= forget {
+            entry.count = 0;
+        }
+        entry.count = entry.count.saturating_add(1);
+        entry.last = now;
+    }
+
+    /// Forgets `key`'s failures (after it succeeded).
+    pub fn succeeded(&self, key: &K) {
+        self.seen
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(key);
+    }
+}
+
+/// Failures counted twice: per client address and per the name tried (an account, a device
+/// id). Either may make the client wait; neither makes everyone wait.
+pub struct AttemptLimits {
+    by_address: FailureLimiter<IpAddr>,
+    by_name: FailureLimiter<String>,
+}
+
+impl AttemptLimits {
+    /// Limits for enrollment: per address and per device id.
+    pub fn enrollments() -> AttemptLimits {
+        AttemptLimits::new(ENROLL_PER_ADDRESS, ENROLL_PER_DEVICE)
+    }
+
+    /// Limits for console sign-ins: per address and per account.
+    pub fn sign_ins() -> AttemptLimits {
+        AttemptLimits::new(SIGN_IN_PER_ADDRESS, SIGN_IN_PER_ACCOUNT)
+    }
+
+    fn new(address: Backoff, name: Backoff) -> AttemptLimits {
+        AttemptLimits {
+            by_address: FailureLimiter::new(address),
+            by_name: FailureLimiter::new(name),
+        }
+    }
+
+    /// How long `address` trying `name` must still wait (`None`: it may try now).
+    pub fn wait(&self, address: IpAddr, name: &str, now: Instant) -> Option<Duration> {
+        let by_address = self.by_address.wait(&address, now);
+        let by_name = self.by_name.wait(&name.to_string(), now);
+        by_address.max(by_name)
+    }
+
+    /// Counts a failure of `address` trying `name`.
+    pub fn failed(&self, address: IpAddr, name: &str, now: Instant) {
+        self.by_address.failed(&address, now);
+        self.by_name.failed(&name.to_string(), now);
+    }
+
+    /// Forgets the failures of `name` (the right password or code was given).
+    pub fn succeeded(&self, name: &str) {
+        self.by_name.succeeded(&name.to_string());
+    }
+}
+
+/// A wait as people read it in a refusal: seconds, or minutes rounded up.
+pub fn wait_text(wait: Duration) -> String {
+    match wait.as_secs() {
+        s if s < 60 => format!("{}秒", s.max(1)),
+        s => format!("{}分钟", s.div_ceil(60)),
     }
 }
 
@@ -120,24 +204,59 @@ mod tests {
     use super::*;
 
     #[test]
-    fn failures_are_limited_per_address_and_in_all_over_the_window() {
-        let limiter = FailureLimiter::new(Duration::from_secs(60), 3, 5);
-        let (a, b, c): (IpAddr, IpAddr, IpAddr) = (
-            "10.0.0.1".parse().unwrap(),
-            "10.0.0.2".parse().unwrap(),
-            "10.0.0.3".parse().unwrap(),
-        );
+    fn failures_back_off_per_key_and_are_forgotten() {
+        let backoff = Backoff {
+            free: 3,
+            max_wait: Duration::from_secs(8),
+            forget_after: Duration::from_secs(60),
+        };
+        let limiter = FailureLimiter::new(backoff);
         let start = Instant::now();
         for _ in 0..3 {
-            assert!(limiter.allows(a, start));
-            limiter.failed(a, start);
+            assert_eq!(limiter.wait(&"a", start), None);
+            limiter.failed(&"a", start);
         }
-        assert!(!limiter.allows(a, start), "a has had three failures");
-        assert!(limiter.allows(b, start));
-        limiter.failed(b, start);
-        limiter.failed(b, start);
-        assert!(!limiter.allows(c, start), "five failures in all");
-        let later = start + Duration::from_secs(61);
-        assert!(limiter.allows(a, later) && limiter.allows(c, later));
+        assert_eq!(limiter.wait(&"a", start), Some(Duration::from_secs(1)));
+        assert_eq!(limiter.wait(&"b", start), None, "others are not held back");
+        let mut at = start;
+        for _ in 0..10 {
+            at += limiter.wait(&"a", at).unwrap_or_default();
+            limiter.failed(&"a", at);
+        }
+        assert_eq!(
+            limiter.wait(&"a", at),
+            Some(Duration::from_secs(8)),
+            "capped"
+        );
+        limiter.failed(&"a", at + Duration::from_secs(61));
+        assert_eq!(
+            limiter.wait(&"a", at + Duration::from_secs(61)),
+            None,
+            "a quiet key starts again"
+        );
+        limiter.succeeded(&"a");
+        assert_eq!(limiter.wait(&"a", at), None);
+    }
+
+    #[test]
+    fn a_full_table_keeps_counting_its_keys_and_records_no_new_one() {
+        let limiter = FailureLimiter::new(SIGN_IN_PER_ACCOUNT);
+        let now = Instant::now();
+        for key in 0..MAX_KEYS {
+            limiter.failed(&key, now);
+        }
+        limiter.failed(&MAX_KEYS, now);
+        assert_eq!(limiter.seen.lock().unwrap().len(), MAX_KEYS);
+        for _ in 0..SIGN_IN_PER_ACCOUNT.free {
+            limiter.failed(&0, now);
+        }
+        assert!(limiter.wait(&0, now).is_some(), "a known key still counts");
+        let later = now + SIGN_IN_PER_ACCOUNT.forget_after;
+        limiter.failed(&MAX_KEYS, later);
+        assert_eq!(
+            limiter.seen.lock().unwrap().len(),
+            1,
+            "quiet keys are dropped"
+        );
     }
 }

@@ -189,12 +189,12 @@ impl ServerProcess {
     /// Starts `exe serve` on the data (a folder or a `postgres://` URL) and waits until it
     /// listens.
     pub fn start(exe: &Path, data: &str) -> ServerProcess {
-        ServerProcess::start_on(exe, data, None)
+        ServerProcess::start_on(exe, data, None, &[])
     }
 
     /// Like [`ServerProcess::start`], with the process pinned to `core` (with `taskset`) when
-    /// one is given.
-    pub fn start_on(exe: &Path, data: &str, core: Option<usize>) -> ServerProcess {
+    /// one is given, and more arguments to `serve` (such as `--trusted-front`).
+    pub fn start_on(exe: &Path, data: &str, core: Option<usize>, args: &[&str]) -> ServerProcess {
         let mut command = match core {
             Some(core) => {
                 let mut taskset = Command::new("taskset");
@@ -205,7 +205,8 @@ impl ServerProcess {
         };
         command
             .args(["serve", "--listen", "127.0.0.1:0", "--data"])
-            .arg(data);
+            .arg(data)
+            .args(args);
         if let Some(key) = test_key_file(data) {
             command.arg("--key-file").arg(key);
         }

@@ -256,8 +256,8 @@ fn forged_writes_are_refused_and_other_households_still_sync() {
         })
     };
     // 1. Signed as town staff; 2. signed honestly as an agent.
-    let approve = approval("forged-approval", "town_staff");
-    let approve_as_agent = approval("forged-approval-2", "agent");
+    let approve = approval("fakeapprava22222", "town_staff");
+    let approve_as_agent = approval("fakeapprava33333", "agent");
     // 3. Moving a household to the other village.
     let mover = mine.iter().find(|h| **h != job_household).unwrap().clone();
     let mut doc = t.server_doc(&mover);

@@ -67,7 +67,7 @@ fn bad_bodies_get_clear_refusals_and_change_nothing() {
     let undecodable = request(
         &device,
         vec![DocChanges {
-            household_id: "h1".into(),
+            household_id: "2222222222222222".into(),
             changes: vec![b"not an automerge change".to_vec()],
         }],
     );
@@ -98,7 +98,7 @@ fn bad_bodies_get_clear_refusals_and_change_nothing() {
         &device,
         vec![
             DocChanges {
-                household_id: "bogus".into(),
+                household_id: "3333333333333333".into(),
                 changes: bogus
                     .get_changes(&[])
                     .iter()

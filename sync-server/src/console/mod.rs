@@ -16,16 +16,53 @@ mod session;
 mod today;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{Redirect, Response};
 use axum::routing::{get, post};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
 
 use crate::http::{AppState, blocking};
+use crate::limits::{CONSOLE_REQUEST_TIMEOUT, MAX_CONSOLE_FORM_BYTES};
 use crate::storage::{Storage, StorageError};
 
 pub use session::CONSOLE_PATH;
 
-/// The console's routes.
+/// What every console answer carries: nothing but the page's own styles runs, no other site
+/// frames it, no browser guesses its type, and no cache keeps the personal data it shows.
+const SECURITY_HEADERS: [(HeaderName, &str); 5] = [
+    (
+        header::CONTENT_SECURITY_POLICY,
+        "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; \
+         form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    ),
+    (header::X_FRAME_OPTIONS, "DENY"),
+    (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+    (header::CACHE_CONTROL, "no-store"),
+    (header::REFERRER_POLICY, "no-referrer"),
+];
+
+/// The console's routes: each request within [`CONSOLE_REQUEST_TIMEOUT`] (its form's body
+/// included) and [`MAX_CONSOLE_FORM_BYTES`], each answer with [`SECURITY_HEADERS`].
 pub fn routes() -> Router<AppState> {
+    let pages = pages()
+        .layer(DefaultBodyLimit::max(MAX_CONSOLE_FORM_BYTES))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            CONSOLE_REQUEST_TIMEOUT,
+        ));
+    SECURITY_HEADERS
+        .into_iter()
+        .fold(pages, |pages, (name, value)| {
+            pages.layer(SetResponseHeaderLayer::overriding(
+                name,
+                HeaderValue::from_static(value),
+            ))
+        })
+}
+
+fn pages() -> Router<AppState> {
     Router::new()
         .route("/", get(|| async { Redirect::to(CONSOLE_PATH) }))
         .route(CONSOLE_PATH, get(today::page))

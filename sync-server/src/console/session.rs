@@ -2,10 +2,9 @@
 //! behind TLS), the CSRF token every form carries, sign-in with its limit on failures, and
 //! sign-out.
 
-use std::net::SocketAddr;
 use std::time::Instant;
 
-use axum::extract::{ConnectInfo, Form, FromRequestParts, State};
+use axum::extract::{Form, FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -14,7 +13,8 @@ use maud::html;
 use serde::Deserialize;
 
 use super::layout::{self, Page};
-use crate::http::{AppState, blocking};
+use crate::http::{AppState, ClientAddress, blocking};
+use crate::limits::wait_text;
 use crate::storage::{AccountError, ConsoleSession};
 
 /// The console's front page.
@@ -148,10 +148,11 @@ pub struct LoginForm {
     password: String,
 }
 
-/// Signs in: checks the form's pairing, the limit on failures and the password.
+/// Signs in: checks the form's pairing, the limits on failures (per address and per account)
+/// and the password.
 pub async fn login(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientAddress(address): ClientAddress,
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Response {
@@ -164,21 +165,22 @@ pub async fn login(
         );
     }
     let limiter = state.sign_in_failures.clone();
-    if !limiter.allows(peer.ip(), Instant::now()) {
-        tracing::warn!(address = %peer.ip(), "console sign-ins limited");
-        return login_form(
-            &headers,
-            Some("登录失败次数过多，请15分钟后再试，或联系管理员。"),
-            StatusCode::TOO_MANY_REQUESTS,
+    let user = form.user.trim().to_string();
+    if let Some(wait) = limiter.wait(address, &user, Instant::now()) {
+        tracing::warn!(%address, "console sign-ins limited");
+        let message = format!(
+            "登录失败次数过多，请{}后再试，或联系管理员。",
+            wait_text(wait)
         );
+        return login_form(&headers, Some(&message), StatusCode::TOO_MANY_REQUESTS);
     }
     let storage = state.storage.clone();
-    let address = peer.ip().to_string();
-    let user = form.user.trim().to_string();
+    let (tried, at) = (user.clone(), address.to_string());
     let outcome =
-        blocking(move || Ok(storage.sign_in(&user, &form.password, &address, Utc::now()))).await;
+        blocking(move || Ok(storage.sign_in(&tried, &form.password, &at, Utc::now()))).await;
     match outcome {
         Ok(Ok((token, _))) => {
+            limiter.succeeded(&user);
             let mut response = Redirect::to(CONSOLE_PATH).into_response();
             let session_cookie = set_cookie(
                 &headers,
@@ -192,8 +194,8 @@ pub async fn login(
             response
         }
         Ok(Err(AccountError::BadPassword)) => {
-            limiter.failed(peer.ip(), Instant::now());
-            tracing::warn!(address = %peer.ip(), "console sign-in refused");
+            limiter.failed(address, &user, Instant::now());
+            tracing::warn!(%address, "console sign-in refused");
             login_form(
                 &headers,
                 Some("工号或密码不正确。"),

@@ -1,6 +1,8 @@
 //! Writing export rows as they come, in flat memory: CSV (UTF-8 with a byte-order mark, so
 //! Excel reads Chinese correctly) or an XLSX workbook in rust_xlsxwriter's constant-memory
-//! mode (each worksheet's rows go to a temporary file as they are written).
+//! mode (each worksheet's rows go to a temporary file as they are written). Text phones wrote
+//! never runs in a spreadsheet: CSV cells that would start a formula are quoted (see
+//! [`inert`]); XLSX cells are written as strings, which spreadsheets never evaluate.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -40,6 +42,18 @@ fn beijing(at: chrono::DateTime<chrono::Utc>) -> String {
         .to_string()
 }
 
+/// A CSV cell's text as a spreadsheet shows it without running it: text that Excel or WPS
+/// would read as a formula (starting with `=`, `+`, `-`, `@`, their full-width forms, a tab or
+/// a carriage return) gets a leading `'`.
+pub fn inert(text: &str) -> std::borrow::Cow<'_, str> {
+    match text.chars().next() {
+        Some('=' | '+' | '-' | '@' | '＝' | '＋' | '－' | '＠' | '\t' | '\r') => {
+            format!("'{text}").into()
+        }
+        _ => text.into(),
+    }
+}
+
 /// One table as CSV.
 pub struct CsvSink {
     sheet: Sheet,
@@ -63,7 +77,7 @@ impl RowSink for CsvSink {
             return Ok(());
         }
         let text = |cell: &Cell| match cell {
-            Cell::Text(v) => v.clone(),
+            Cell::Text(v) => inert(v).into_owned(),
             Cell::Int(v) => v.to_string(),
             Cell::Date(v) => v.map(|d| d.to_string()).unwrap_or_default(),
             Cell::Time(v) => v.map(beijing).unwrap_or_default(),

@@ -511,6 +511,38 @@ pub fn count_push(conn: &mut dyn Conn, device_id: &str) -> Result<u64, StorageEr
         .max(0) as u64)
 }
 
+/// How many households `device_id` created on `day` (a date in Beijing time), read in the
+/// caller's transaction.
+pub fn new_households(
+    conn: &mut dyn Conn,
+    device_id: &str,
+    day: &str,
+) -> Result<i64, StorageError> {
+    Ok(conn
+        .query_opt(
+            "SELECT new_households FROM devices WHERE device_id = $1 AND new_households_day = $2",
+            &[device_id.into(), day.into()],
+        )?
+        .map(|row| Cols::of(row).take()?.int())
+        .transpose()?
+        .unwrap_or(0))
+}
+
+/// Counts a household `device_id` created on `day`, in the caller's transaction.
+pub fn count_new_household(
+    conn: &mut dyn Conn,
+    device_id: &str,
+    day: &str,
+) -> Result<(), StorageError> {
+    conn.execute(
+        "UPDATE devices SET new_households = CASE WHEN new_households_day = $1
+             THEN new_households + 1 ELSE 1 END, new_households_day = $1
+         WHERE device_id = $2",
+        &[day.into(), device_id.into()],
+    )?;
+    Ok(())
+}
+
 /// Whether a device is enrolled and not revoked, read in the caller's transaction.
 pub fn device_active(conn: &mut dyn Conn, device_id: &str) -> Result<bool, StorageError> {
     Ok(conn

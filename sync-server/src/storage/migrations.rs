@@ -148,6 +148,15 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: "",
         postgres: "",
     },
+    Migration {
+        // The households each device created on its last day of creating any (the bound on
+        // new households per device and day).
+        common: "
+    ALTER TABLE devices ADD COLUMN new_households_day TEXT;
+    ALTER TABLE devices ADD COLUMN new_households {int} NOT NULL DEFAULT 0;",
+        sqlite: "",
+        postgres: "",
+    },
 ];
 
 /// The schema version this build writes.

@@ -7,13 +7,13 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use automerge::ReadDoc;
-use doorstep_core::sync::protocol::{self, SyncRequest};
+use doorstep_core::sync::protocol::{self, DocChanges, Position, SyncRequest};
 use doorstep_core::{Role, Store, User, sync};
 use doorstep_demo::{DemoOptions, DemoTown};
 use doorstep_sync_server::storage::Param;
 use doorstep_sync_server::storage::Storage;
 use doorstep_tests::{
-    ServerProcess, enroll_phone, phone, prepare_server_data, quick_config, sync_now,
+    RawClient, ServerProcess, enroll_phone, phone, prepare_server_data, quick_config, sync_now,
 };
 
 pub const VILLAGE: &str = "sanzhang-v01";
@@ -227,6 +227,78 @@ pub fn forged(
         .iter()
         .map(|c| c.raw_bytes().to_vec())
         .collect()
+}
+
+/// A new device id: 16 random bytes as hex, as a phone's automerge actor.
+pub fn random_device() -> String {
+    automerge::ActorId::from(rand::random::<[u8; 16]>()).to_hex_string()
+}
+
+/// Enrolls `device` for `user_id` over HTTP with a fresh code.
+pub fn enroll_device(t: &Town, user_id: &str, device: &str) -> RawClient {
+    let code = t.accounts.issue_code(user_id, chrono::Utc::now()).unwrap();
+    RawClient::enroll(&t.server.url, &code, device, "另一台手机").unwrap()
+}
+
+/// The changes of a new, empty household `id` of `village`, written by a forged client as the
+/// device `actor`.
+pub fn new_household(actor: &str, id: &str, village: &str) -> Vec<Vec<u8>> {
+    use automerge::transaction::Transactable;
+    use automerge::{ObjType, ROOT};
+    forged(&mut automerge::AutoCommit::new(), actor, |doc| {
+        doc.put(ROOT, "schema", 1).unwrap();
+        let hh = doc.put_object(ROOT, "household", ObjType::Map).unwrap();
+        doc.put(&hh, "id", id).unwrap();
+        doc.put(&hh, "village_id", village).unwrap();
+        doc.put(&hh, "group_name", "").unwrap();
+        doc.put(&hh, "address", "x").unwrap();
+        for key in ["members", "ledger", "jobs", "visits", "authors"] {
+            doc.put_object(ROOT, key, ObjType::Map).unwrap();
+        }
+    })
+}
+
+/// A request of `device` from `position` pushing `changes` of `household`, asking for 64 KiB.
+pub fn push_request(
+    device: &str,
+    position: Position,
+    household: &str,
+    changes: Vec<Vec<u8>>,
+) -> SyncRequest {
+    SyncRequest {
+        device: device.to_string(),
+        scope: vec![],
+        position,
+        push: vec![DocChanges {
+            household_id: household.to_string(),
+            changes,
+        }],
+        want_snapshots: vec![],
+        budget: 1 << 16,
+        pushes_seen: u64::MAX,
+    }
+}
+
+/// `phone` records a visit and syncs it: stored, nothing refused, nothing left to push.
+pub fn visit_and_sync(t: &Town, phone: &Arc<Store>) {
+    use doorstep_core::{VisitOutcome, VisitRecord};
+    let hh = phone.household_ids().unwrap()[1].clone();
+    phone
+        .record_visit(&hh, None, VisitRecord::new("入户走访", VisitOutcome::Met))
+        .unwrap();
+    let report = t.sync(phone).expect("the phone syncs");
+    assert!(report.rejected.is_empty(), "{:?}", report.rejected);
+    assert_eq!(phone.sync_status().unwrap().pending_changes, 0);
+}
+
+/// The audit log has a row of `action` for `device` whose detail contains `needle`.
+pub fn audited(t: &Town, device: &str, action: &str, needle: &str) {
+    let log = t.accounts.audit_log().unwrap();
+    assert!(
+        log.iter()
+            .any(|e| e.device_id == device && e.action == action && e.detail.contains(needle)),
+        "no {action} row containing {needle:?} for {device} in the audit log"
+    );
 }
 
 /// The object at `parent[key]`.
