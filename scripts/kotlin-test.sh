@@ -7,6 +7,7 @@
 # library and server instead of the tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/workspace.sh
 
 bench=false
 [ "${1:-}" = "--bench" ] && bench=true
