@@ -11,7 +11,7 @@ echo "== building uniffi-bindgen and the doorstep-ffi library" >&2
 # Built within the workspace with the features of scripts/workspace.sh, as scripts/test.sh
 # builds it, so both come from the one build (`-p doorstep-ffi` alone, or another feature set,
 # would unify features differently and build uniffi, the core and what is over it again).
-cargo build --quiet "${WORKSPACE[@]}" --bin uniffi-bindgen --lib
+cargo build --quiet "${WORKSPACE[@]}" "${AS_TESTED[@]}" --bin uniffi-bindgen --lib
 
 out="$target/bindings"
 rm -rf "$out"

@@ -20,7 +20,7 @@ if $bench; then
   cargo build --quiet --release -p doorstep-ffi --lib
   cargo build --quiet --release -p doorstep-sync-server --bin doorstep-sync-server
 else
-  cargo build --quiet "${WORKSPACE[@]}" --bin doorstep-sync-server
+  cargo build --quiet "${WORKSPACE[@]}" "${AS_TESTED[@]}" --bin doorstep-sync-server
 fi
 
 target="$(cd "${CARGO_TARGET_DIR:-target}" && pwd)"

@@ -17,7 +17,7 @@ ROOT="$(scripts/install-swift.sh | tail -n 1)"
 exec 9>"$ROOT.lock"
 flock 9
 scripts/bindings.sh
-cargo build --quiet "${WORKSPACE[@]}" --bin doorstep-sync-server
+cargo build --quiet "${WORKSPACE[@]}" "${AS_TESTED[@]}" --bin doorstep-sync-server
 target="$(cd "${CARGO_TARGET_DIR:-target}" && pwd)"
 
 generated=ios/DoorstepKit/Generated

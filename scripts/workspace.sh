@@ -7,3 +7,10 @@
 # exported functions are the same. The phones' release libraries are built with -p doorstep-ffi.)
 # shellcheck disable=SC2034
 WORKSPACE=(--workspace --features doorstep-ffi/cli)
+# What the scripts build with `cargo build` (the library, uniffi-bindgen, the server) is built with
+# these too: `cargo build` without a test target resolves features without the dev-dependencies,
+# and then chrono, rand_chacha, regex and others get other features than in the test build, so
+# they, the core and everything over it are compiled a second time. With --tests the resolution
+# is the test build's; after scripts/test.sh's build this adds nothing to build.
+# shellcheck disable=SC2034
+AS_TESTED=(--tests)
