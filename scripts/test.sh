@@ -142,12 +142,15 @@ postgres_pass() {
   # shellcheck disable=SC2064
   trap "scripts/postgres.sh stop '$pg_dir'" EXIT
   pg_url="$(scripts/postgres.sh start "$pg_dir")" || return 1
-  local pg_tests=()
+  local pg_tests=() names=()
   for test_file in tests/tests/*.rs; do
     name="$(basename "$test_file" .rs)"
-    if [[ " ${SQLITE_ONLY_TESTS[*]} " != *" $name "* ]]; then pg_tests+=(--test "$name"); fi
+    if [[ " ${SQLITE_ONLY_TESTS[*]} " != *" $name "* ]]; then
+      pg_tests+=(--test "$name")
+      names+=("$name")
+    fi
   done
-  echo "on PostgreSQL: ${pg_tests[*]//--test /}; SQLite only: ${SQLITE_ONLY_TESTS[*]}"
+  echo "on PostgreSQL: ${names[*]}; SQLite only: ${SQLITE_ONLY_TESTS[*]}"
   DOORSTEP_TEST_POSTGRES="$pg_url" DOORSTEP_SCHEDULES=40 \
     cargo test "${WORKSPACE[@]}" --no-fail-fast "${pg_tests[@]}" || rc=$?
   scripts/postgres.sh stop "$pg_dir"
