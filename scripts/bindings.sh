@@ -4,14 +4,14 @@
 # stale sources fail at load time with "UniFFI API checksum mismatch".
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/workspace.sh
 
 target="${CARGO_TARGET_DIR:-target}"
 echo "== building uniffi-bindgen and the doorstep-ffi library" >&2
-# Built within the workspace, as scripts/test.sh builds it: `-p doorstep-ffi` alone would unify
-# features differently and build most dependencies a second time.
-cargo build --quiet --workspace --features doorstep-ffi/cli --bin uniffi-bindgen
-# Rebuilt without the cli feature: the library the tests and apps load.
-cargo build --quiet --workspace --lib
+# Built within the workspace with the features of scripts/workspace.sh, as scripts/test.sh
+# builds it, so both come from the one build (`-p doorstep-ffi` alone, or another feature set,
+# would unify features differently and build uniffi, the core and what is over it again).
+cargo build --quiet "${WORKSPACE[@]}" "${AS_TESTED[@]}" --bin uniffi-bindgen --lib
 
 out="$target/bindings"
 rm -rf "$out"

@@ -7,6 +7,7 @@
 # library and server instead of the tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/workspace.sh
 
 bench=false
 [ "${1:-}" = "--bench" ] && bench=true
@@ -19,7 +20,7 @@ if $bench; then
   cargo build --quiet --release -p doorstep-ffi --lib
   cargo build --quiet --release -p doorstep-sync-server --bin doorstep-sync-server
 else
-  cargo build --quiet --workspace --bin doorstep-sync-server
+  cargo build --quiet "${WORKSPACE[@]}" "${AS_TESTED[@]}" --bin doorstep-sync-server
 fi
 
 target="$(cd "${CARGO_TARGET_DIR:-target}" && pwd)"
@@ -29,12 +30,26 @@ deps="/usr/share/java/jna.jar:$lib/kotlinx-coroutines-core-jvm.jar:/usr/share/ja
 # The benchmark is compiled on every run so that it keeps up with the code it measures.
 sources=(android/shared/src/main/kotlin android/shared/src/test/kotlin android/shared/src/bench/kotlin)
 
-echo "== kotlinc: bindings, ${sources[*]}" >&2
-rm -rf "$classes"
-start=$SECONDS
-"$KOTLIN_HOME/bin/kotlinc-jvm" -nowarn -jvm-target 17 -classpath "$deps" -d "$classes" \
-  "$target/bindings/kotlin" "${sources[@]}"
-echo "compiled in $((SECONDS - start)) s" >&2
+# kotlinc takes minutes; its classes are kept in the target folder with a hash of everything
+# they were compiled from (the compiler, the classpath, the generated bindings, the sources),
+# and compiled again only when that changes.
+inputs="$(
+  {
+    echo "$KOTLIN_HOME $deps"
+    find "$target/bindings/kotlin" "${sources[@]}" -type f -print0 | sort -z | xargs -0 sha256sum
+  } | sha256sum | cut -d' ' -f1
+)"
+if [ -f "$classes/.doorstep-inputs" ] && [ "$(cat "$classes/.doorstep-inputs")" = "$inputs" ]; then
+  echo "== kotlinc: bindings and sources unchanged, classes in $classes reused" >&2
+else
+  echo "== kotlinc: bindings, ${sources[*]}" >&2
+  rm -rf "$classes"
+  start=$SECONDS
+  "$KOTLIN_HOME/bin/kotlinc-jvm" -nowarn -jvm-target 17 -classpath "$deps" -d "$classes" \
+    "$target/bindings/kotlin" "${sources[@]}"
+  echo "$inputs" >"$classes/.doorstep-inputs"
+  echo "compiled in $((SECONDS - start)) s" >&2
+fi
 
 run=(java -Djna.library.path="$target/$profile"
   -Ddoorstep.server="$target/$profile/doorstep-sync-server"

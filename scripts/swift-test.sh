@@ -8,6 +8,7 @@
 # what a killed run left (tests, servers, mounts) is stopped and removed first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/workspace.sh
 repo="$(pwd)"
 
 ROOT="$(scripts/install-swift.sh | tail -n 1)"
@@ -16,7 +17,7 @@ ROOT="$(scripts/install-swift.sh | tail -n 1)"
 exec 9>"$ROOT.lock"
 flock 9
 scripts/bindings.sh
-cargo build --quiet --workspace --bin doorstep-sync-server
+cargo build --quiet "${WORKSPACE[@]}" "${AS_TESTED[@]}" --bin doorstep-sync-server
 target="$(cd "${CARGO_TARGET_DIR:-target}" && pwd)"
 
 generated=ios/DoorstepKit/Generated
