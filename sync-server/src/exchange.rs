@@ -21,7 +21,7 @@ use thiserror::Error;
 use crate::limits::NEW_HOUSEHOLDS_PER_DEVICE_PER_DAY;
 use crate::storage::documents::{self, StoredHousehold};
 use crate::storage::journal::{self, JournalEntry};
-use crate::storage::{Conn, Scope, Session, Storage, StorageError, accounts};
+use crate::storage::{Conn, Scope, Session, Storage, StorageError, accounts, refusals};
 
 /// The most bytes of changes and snapshots one response carries, whatever the device asks.
 pub const MAX_BUDGET: usize = 4 << 20;
@@ -325,6 +325,7 @@ fn store_push(
         let (user, device) = (&session.user.id, &session.device_id);
         accounts::audit(conn, user, device, "write", &written, now)?;
         accounts::audit(conn, user, device, "refused", &refused, now)?;
+        refusals::record(conn, device, &written, &refused, now)?;
         Ok(Ok((statuses, held, pushes)))
     })??;
     for (id, household) in held {

@@ -3,7 +3,7 @@
 //! device), the client's address (from a trusted TLS front's header when the operator names
 //! the front), and a clean shutdown on SIGTERM or Ctrl-C.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -28,7 +28,7 @@ use tower::ServiceExt;
 
 use crate::exchange;
 use crate::limits::{
-    AttemptLimits, BODY_READ_TIMEOUT, HEADER_READ_TIMEOUT, MAX_CONNECTIONS,
+    AttemptLimits, BODY_READ_TIMEOUT, DEVICE_TURN_WAIT, HEADER_READ_TIMEOUT, MAX_CONNECTIONS,
     MAX_CONNECTIONS_PER_ADDRESS, MAX_EXCHANGES, MAX_EXPORTS, wait_text,
 };
 use crate::storage::{AccountError, Storage};
@@ -45,7 +45,7 @@ pub struct AppState {
     /// Turns for sync exchanges (bounds the requests read and worked on at once).
     exchanges: Arc<Semaphore>,
     /// The devices with a sync exchange under way (one at a time each).
-    syncing: Arc<Mutex<HashSet<String>>>,
+    syncing: Arc<DeviceTurns>,
     /// The TLS front whose `X-Forwarded-For` names the client, if the operator trusts one.
     trusted_front: Option<IpAddr>,
     /// Turns for exports running in the background (bounds their work at once).
@@ -278,32 +278,28 @@ fn enrollments_limited(address: IpAddr, wait: std::time::Duration) -> Response {
     )
 }
 
-/// A device's place among the devices syncing, given up when the exchange ends.
+/// The devices with a sync exchange under way or waiting for one, each with its turn.
+type DeviceTurns = Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>;
+
+/// A device's turn to sync, given up when the exchange ends: one exchange of a device at a
+/// time, the next waiting (at most [`DEVICE_TURN_WAIT`]) for the one under way, such as a
+/// request the phone gave up on after its own timeout while the server still worked on it.
 struct Syncing {
-    devices: Arc<Mutex<HashSet<String>>>,
-    device: String,
+    _turn: tokio::sync::OwnedMutexGuard<()>,
 }
 
 impl Syncing {
-    /// Takes `device`'s place, unless it already has an exchange under way.
-    fn take(devices: &Arc<Mutex<HashSet<String>>>, device: String) -> Option<Syncing> {
-        let fresh = devices
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(device.clone());
-        fresh.then(|| Syncing {
-            devices: Arc::clone(devices),
-            device,
-        })
-    }
-}
-
-impl Drop for Syncing {
-    fn drop(&mut self) {
-        self.devices
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(&self.device);
+    /// Takes `device`'s turn, waiting for an exchange of it under way; `None` when that one
+    /// did not end in time.
+    async fn take(devices: &DeviceTurns, device: &str) -> Option<Syncing> {
+        let turn = {
+            let mut turns = devices.lock().unwrap_or_else(|p| p.into_inner());
+            // Turns nobody holds or waits for are forgotten.
+            turns.retain(|_, turn| Arc::strong_count(turn) > 1);
+            Arc::clone(turns.entry(device.to_string()).or_default())
+        };
+        let held = tokio::time::timeout(DEVICE_TURN_WAIT, turn.lock_owned()).await;
+        held.ok().map(|turn| Syncing { _turn: turn })
     }
 }
 
@@ -340,7 +336,7 @@ async fn sync(State(state): State<AppState>, headers: HeaderMap, body: Body) -> 
             Ok(Err(err)) => return internal(&err),
             Err(err) => return internal(&err),
         };
-    let Some(_syncing) = Syncing::take(&state.syncing, device.clone()) else {
+    let Some(_syncing) = Syncing::take(&state.syncing, &device).await else {
         tracing::warn!(%device, "second exchange of one device at once");
         let reason = "本机上一次同步还没有结束，请稍后再同步";
         audit_refused(&state, token, reason.to_string()).await;

@@ -13,6 +13,9 @@ use std::time::{Duration, Instant};
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a client may take to send a sync or enrollment request's body.
 pub const BODY_READ_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long a device's sync exchange waits for another exchange of the same device to end
+/// before it is refused (`429`).
+pub const DEVICE_TURN_WAIT: Duration = Duration::from_secs(10);
 /// How long a console request may take in all, its form's body included.
 pub const CONSOLE_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// The largest console form body.
@@ -24,7 +27,7 @@ pub const MAX_CONNECTIONS: usize = 1024;
 pub const MAX_CONNECTIONS_PER_ADDRESS: usize = 32;
 /// Sync exchanges being read or worked on at once; more wait their turn (this bounds the memory
 /// requests take: each is at most `MAX_BODY_BYTES` on the wire and `MAX_MESSAGE_BYTES`
-/// inflated). A device has at most one exchange under way.
+/// inflated). A device has at most one exchange under way; the next waits for it.
 pub const MAX_EXCHANGES: usize = 16;
 /// Exports one server process makes at once (each reads every household of its villages).
 pub const MAX_EXPORTS: usize = 2;

@@ -251,16 +251,20 @@ fn the_towns_decisions_cannot_be_forged() {
         s.t.accounts
             .read(|conn| doorstep_sync_server::storage::accounts::scope_of_user(conn, &staff))
             .unwrap();
-    let listed = s.t.accounts.refused_pushes(&scope).unwrap();
+    let listed = s.t.accounts.refused_devices(&scope).unwrap();
     assert_eq!(listed.len(), 1, "{listed:?}");
     assert_eq!(
         (
             listed[0].device_id.as_str(),
-            listed[0].household_id.as_str()
+            listed[0].latest_household.as_str(),
+            listed[0].households
         ),
-        (s.attacker.device.as_str(), hh.as_str())
+        (s.attacker.device.as_str(), hh.as_str(), 1)
     );
-    assert!(listed[0].reason.contains("与登记的用户不符"), "{listed:?}");
+    assert!(
+        listed[0].latest_reason.contains("与登记的用户不符"),
+        "{listed:?}"
+    );
     // The job on the server is what the town decided.
     let server = s.t.server_doc(&hh);
     let (_, texts) = events(&server, &job);

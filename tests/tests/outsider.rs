@@ -266,12 +266,14 @@ fn sync_requests_cost_nothing_before_their_device_is_known() {
         assert!(answer.starts_with("HTTP/1.1 401"), "{answer:?}");
     }
     drop(fakes);
-    // A real device's token: one exchange under way at a time, the rest refused at once.
+    // A real device's token: one exchange under way at a time, the rest refused once they
+    // have waited their turn in vain.
     let mut real = connections_from(&t, ATTACKER, 20, trickle(&attacker.token).as_bytes());
     still_syncing(&t, &honest);
+    let wait = doorstep_sync_server::limits::DEVICE_TURN_WAIT + Duration::from_secs(5);
     let refused = real
         .iter_mut()
-        .map(|stream| answer(stream, Duration::from_secs(2)))
+        .map(|stream| answer(stream, wait))
         .filter(|answer| answer.starts_with("HTTP/1.1 429"))
         .count();
     assert_eq!(

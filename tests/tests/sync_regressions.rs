@@ -236,12 +236,15 @@ fn a_text_object_is_refused_with_the_documented_reason() {
         let scope = storage
             .read(|conn| doorstep_sync_server::storage::accounts::scope_of_user(conn, &staff))
             .unwrap();
-        storage.refused_pushes(&scope).unwrap()
+        storage.refused_devices(&scope).unwrap()
     };
     let listed = refused_now();
     assert_eq!(listed.len(), 1, "{listed:?}");
-    assert_eq!(listed[0].household_id, hh);
-    assert!(listed[0].reason.contains("文本对象"), "{listed:?}");
+    assert_eq!(
+        (listed[0].latest_household.as_str(), listed[0].households),
+        (hh.as_str(), 1)
+    );
+    assert!(listed[0].latest_reason.contains("文本对象"), "{listed:?}");
     // The honest phone goes on with the same household.
     visit(&a, &hh, "走访");
     v.sync(&a);

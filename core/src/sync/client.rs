@@ -172,7 +172,8 @@ impl SyncError {
     fn retryable(&self) -> bool {
         match self {
             SyncError::Network { .. } | SyncError::Protocol { .. } => true,
-            SyncError::Server { status, .. } => *status >= 500,
+            // 429: the server still works on this phone's previous request, or limits it.
+            SyncError::Server { status, .. } => *status >= 500 || *status == 429,
             SyncError::Cancelled
             | SyncError::Store(_)
             | SyncError::Unauthorized { .. }

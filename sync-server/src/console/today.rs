@@ -14,7 +14,7 @@ use super::layout::{self, Names, Nav, Page};
 use super::read_page;
 use super::session::Staff;
 use crate::http::AppState;
-use crate::storage::{CaseFilter, CaseLine, CaseOrder, RefusedPush, TodayCounts};
+use crate::storage::{CaseFilter, CaseLine, CaseOrder, RefusedDevice, TodayCounts};
 
 /// The lists of the front page: title, the filter that gives them, their cases and count.
 type Waiting = Vec<(&'static str, CaseFilter, Vec<CaseLine>, i64)>;
@@ -46,7 +46,7 @@ pub async fn page(State(state): State<AppState>, staff: Staff) -> Response {
             let (lines, total) = storage.cases(&villages, &filter, CaseOrder::Due, 0, today)?;
             waiting.push((title, filter, lines, total));
         }
-        let refused = storage.refused_pushes(&scope)?;
+        let refused = storage.refused_devices(&scope)?;
         Ok((
             counts,
             waiting,
@@ -71,7 +71,7 @@ pub async fn page(State(state): State<AppState>, staff: Staff) -> Response {
                 }
             }
         }
-        (refusals(&refused, &names))
+        (refusals(&refused))
     };
     layout::render(&Page::new("今日", Nav::Today, &staff.session), body).into_response()
 }
@@ -131,22 +131,23 @@ fn summary(counts: &TodayCounts, names: &Names) -> Markup {
     }
 }
 
-/// The households the server still refuses to a phone, by device: the phone keeps the changes
-/// and pushes them again, but someone may need to call the agent or fix an account.
-fn refusals(refused: &[RefusedPush], names: &Names) -> Markup {
+/// The phones with households the server still refuses, one line each (the most recent
+/// refusal first): the phone keeps the changes and pushes them again, but someone may need to
+/// call its user or fix an account.
+fn refusals(refused: &[RefusedDevice]) -> Markup {
     html! {
-        h2 { "同步未收下的户（" (refused.len()) "）" }
+        h2 { "同步未收下修改的手机（" (refused.len()) "）" }
         @if refused.is_empty() { p { "暂无。" } } @else {
             p { "手机上的修改仍在，手机会自动重新提交；如原因需要处理（账号、所属村、档案过大等），请联系使用人。" }
             table {
-                tr { th { "设备" } th { "使用人" } th { "户" } th { "村" } th { "原因" } th { "时间" } }
+                tr { th { "设备" } th { "使用人" } th { "未收下的户" } th { "最近一户" } th { "原因" } th { "时间" } }
                 @for r in refused {
                     tr {
                         td { (r.device_name) }
                         td { (r.user_name) }
-                        td { (r.household_id) }
-                        td { @if let Some(v) = &r.village_id { (names.region(v)) } @else { "（服务器上没有此户）" } }
-                        td { (r.reason) }
+                        td { (r.households) }
+                        td { (r.latest_household) }
+                        td { (r.latest_reason) }
                         td { (layout::time(r.at)) }
                     }
                 }

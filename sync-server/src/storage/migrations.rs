@@ -142,9 +142,11 @@ const MIGRATIONS: &[Migration] = &[
         postgres: "",
     },
     Migration {
-        // Refusals found fast among the audit rows, for the households still refused to each
-        // device (the console's front page).
-        common: "CREATE INDEX audit_refused ON audit (seq) WHERE action = 'refused';",
+        // The households still refused to each device (the console's front page).
+        common: "
+    CREATE TABLE refused_pushes (
+        device_id TEXT NOT NULL REFERENCES devices(device_id), household_id TEXT NOT NULL,
+        reason TEXT NOT NULL, at {int} NOT NULL, PRIMARY KEY (device_id, household_id));",
         sqlite: "",
         postgres: "",
     },

@@ -32,7 +32,7 @@ pub use exports::{ExportLine, ExportState, NewExport};
 pub use figures::NeedsByUrgency;
 pub use intakes::{IntakeKind, IntakeLine, MemberHit, NewIntake};
 pub use migrations::SCHEMA_VERSION;
-pub use refusals::RefusedPush;
+pub use refusals::RefusedDevice;
 pub use sql::{Cols, Conn, Dialect, Param, Row, Value, placeholders, texts};
 pub use staff::{ConsoleSession, SESSION_HOURS};
 

@@ -1,85 +1,133 @@
-//! Households still refused to a device: for each device and household, the latest outcome of
-//! its pushes (from the audit log) when that is a refusal, so that hub staff see who is stuck
-//! and why, and can act (a phone keeps refused changes and pushes them again later).
+//! Households still refused to a device: the latest outcome of each device's pushes of each
+//! household when that is a refusal, kept beside the audit log in the same transaction, so
+//! that hub staff see which phones are stuck and why (a phone keeps refused changes and pushes
+//! them again later). Bounded per device, read per device: one flooding device neither slows
+//! the page nor hides the others.
 
 use chrono::{DateTime, Utc};
 use doorstep_core::time::from_millis;
 
 use super::accounts::Scope;
-use super::sql::{Cols, Where};
+use super::sql::{Cols, Conn};
 use super::{Storage, StorageError};
 
-/// The most refusals listed at once.
-pub const MAX_REFUSALS_LISTED: i64 = 200;
+/// The most households kept as refused for one device (a flood of refusals stops counting
+/// there; the audit log still has every one).
+pub const MAX_REFUSALS_PER_DEVICE: i64 = 1_000;
 
-/// One household whose latest push from one device was refused.
+/// A device with households whose latest push it made was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RefusedPush {
+pub struct RefusedDevice {
     /// The device.
     pub device_id: String,
     /// The device's name given at enrollment.
     pub device_name: String,
     /// Who uses it.
     pub user_name: String,
-    /// The household.
-    pub household_id: String,
-    /// Its village, if the server holds the household.
-    pub village_id: Option<String>,
-    /// The reason the device was given, in Chinese.
-    pub reason: String,
-    /// When it was refused (server time).
+    /// How many households are refused to it (at most [`MAX_REFUSALS_PER_DEVICE`]).
+    pub households: i64,
+    /// The household refused last.
+    pub latest_household: String,
+    /// The reason it was given, in Chinese.
+    pub latest_reason: String,
+    /// When (server time).
     pub at: DateTime<Utc>,
 }
 
+/// Records what became of one device's pushed households: `written` are stored (no longer
+/// refused), `refused` carry their reasons.
+pub fn record(
+    conn: &mut dyn Conn,
+    device_id: &str,
+    written: &[(String, String)],
+    refused: &[(String, String)],
+    now: DateTime<Utc>,
+) -> Result<(), StorageError> {
+    for (household, _) in written {
+        conn.execute(
+            "DELETE FROM refused_pushes WHERE device_id = $1 AND household_id = $2",
+            &[device_id.into(), household.into()],
+        )?;
+    }
+    if refused.is_empty() {
+        return Ok(());
+    }
+    let mut kept = conn.query_int(
+        "SELECT count(*) FROM refused_pushes WHERE device_id = $1",
+        &[device_id.into()],
+    )?;
+    for (household, reason) in refused {
+        let known = conn.query_int(
+            "SELECT count(*) FROM refused_pushes WHERE device_id = $1 AND household_id = $2",
+            &[device_id.into(), household.into()],
+        )? > 0;
+        if !known && kept >= MAX_REFUSALS_PER_DEVICE {
+            continue;
+        }
+        kept += i64::from(!known);
+        conn.execute(
+            "INSERT INTO refused_pushes (device_id, household_id, reason, at) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (device_id, household_id) DO UPDATE
+                SET reason = excluded.reason, at = excluded.at",
+            &[
+                device_id.into(),
+                household.into(),
+                reason.into(),
+                now.timestamp_millis().into(),
+            ],
+        )?;
+    }
+    Ok(())
+}
+
 impl Storage {
-    /// Households within `scope` still refused to an active device, devices by name, at most
-    /// [`MAX_REFUSALS_LISTED`]. A household the server does not hold is listed when the
-    /// device's user works in the scope.
-    pub fn refused_pushes(&self, scope: &Scope) -> Result<Vec<RefusedPush>, StorageError> {
-        let villages = Where::within("doc.village_id", &scope.villages);
-        let sql = format!(
-            "SELECT a.device_id, d.name, u.name, u.region_ids, a.household_id, doc.village_id,
-                    a.detail, a.at
-               FROM audit a
-               JOIN devices d ON d.device_id = a.device_id
-               JOIN users u ON u.id = d.user_id
-               LEFT JOIN documents doc ON doc.household_id = a.household_id
-              WHERE a.action = 'refused' AND a.household_id <> '-' AND d.revoked_at IS NULL
-                AND ({} OR doc.village_id IS NULL)
-                AND a.seq = (SELECT max(b.seq) FROM audit b
-                              WHERE b.household_id = a.household_id
-                                AND b.device_id = a.device_id
-                                AND b.action IN ('write', 'refused'))
-              ORDER BY d.name, a.device_id, a.household_id
-              LIMIT {MAX_REFUSALS_LISTED}",
-            villages.sql()
-        );
-        let rows = self.read(|conn| conn.query(&sql, &villages.params()))?;
-        let mut out = Vec::new();
-        for row in rows {
-            let mut c = Cols::of(row);
-            let (device_id, device_name, user_name) =
-                (c.take()?.text()?, c.take()?.text()?, c.take()?.text()?);
-            let regions: Vec<String> = serde_json::from_str(&c.take()?.text()?).unwrap_or_default();
-            let (household_id, village_id) = (c.take()?.text()?, c.take()?.opt_text()?);
-            let (reason, at) = (c.take()?.text()?, from_millis(c.take()?.int()?));
-            let works_here = || {
-                regions
+    /// The active devices of users working in `scope` with households still refused to them,
+    /// the most recently refused first.
+    pub fn refused_devices(&self, scope: &Scope) -> Result<Vec<RefusedDevice>, StorageError> {
+        self.read(|conn| {
+            let rows = conn.query(
+                "SELECT r.device_id, d.name, u.name, u.region_ids, count(*), max(r.at)
+                   FROM refused_pushes r
+                   JOIN devices d ON d.device_id = r.device_id
+                   JOIN users u ON u.id = d.user_id
+                  WHERE d.revoked_at IS NULL
+                  GROUP BY r.device_id, d.name, u.name, u.region_ids
+                  ORDER BY max(r.at) DESC, r.device_id",
+                &[],
+            )?;
+            let mut out = Vec::new();
+            for row in rows {
+                let mut c = Cols::of(row);
+                let (device_id, device_name, user_name) =
+                    (c.take()?.text()?, c.take()?.text()?, c.take()?.text()?);
+                let regions: Vec<String> =
+                    serde_json::from_str(&c.take()?.text()?).unwrap_or_default();
+                let households = c.take()?.int()?;
+                let works_here = regions
                     .iter()
-                    .any(|r| scope.contains(r) || scope.towns.iter().any(|(town, _)| town == r))
-            };
-            if village_id.is_some() || works_here() {
-                out.push(RefusedPush {
+                    .any(|r| scope.contains(r) || scope.towns.iter().any(|(town, _)| town == r));
+                if !works_here {
+                    continue;
+                }
+                let latest = conn
+                    .query_opt(
+                        "SELECT household_id, reason, at FROM refused_pushes
+                          WHERE device_id = $1 ORDER BY at DESC, household_id LIMIT 1",
+                        &[device_id.as_str().into()],
+                    )?
+                    .ok_or_else(|| StorageError::Schema("拒收记录在读取时消失".into()))?;
+                let mut l = Cols::of(latest);
+                out.push(RefusedDevice {
                     device_id,
                     device_name,
                     user_name,
-                    household_id,
-                    village_id,
-                    reason,
-                    at,
+                    households,
+                    latest_household: l.take()?.text()?,
+                    latest_reason: l.take()?.text()?,
+                    at: from_millis(l.take()?.int()?),
                 });
             }
-        }
-        Ok(out)
+            Ok(out)
+        })
     }
 }
