@@ -117,6 +117,12 @@ fn mask_middle(text: &str, head: usize, tail: usize) -> String {
     )
 }
 
+/// Whether `c` reorders or hides the text around it (bidirectional overrides and isolates,
+/// zero-width marks): text holding one can be made to look like other text.
+pub fn is_direction_mark(c: char) -> bool {
+    matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
 /// Masks an identity number for listings and exports: the first 6 and last 4 characters stay
 /// visible.
 pub fn mask_id_number(id: &str) -> String {

@@ -277,7 +277,11 @@ fn admin(data: &DataArgs, command: AdminCommand) -> Result<(), String> {
                 };
                 println!(
                     "{}  {}  {}  登记于 {}  {}",
-                    d.device_id, d.user_id, d.name, d.enrolled_at, state
+                    printable(&d.device_id),
+                    printable(&d.user_id),
+                    printable(&d.name),
+                    d.enrolled_at,
+                    state
                 );
             }
         }
@@ -322,19 +326,13 @@ fn printable(field: &str) -> String {
     field
         .chars()
         .map(|c| {
-            if c.is_control() || is_direction_mark(c) {
+            if c.is_control() || doorstep_core::validate::is_direction_mark(c) {
                 c.escape_unicode().to_string()
             } else {
                 c.to_string()
             }
         })
         .collect()
-}
-
-/// Whether `c` reorders or hides the text around it (bidirectional overrides, zero-width
-/// marks), which would let a field look like another.
-fn is_direction_mark(c: char) -> bool {
-    matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
 /// Exports a region's households to `out`, masked, printing progress; audited as the admin's.

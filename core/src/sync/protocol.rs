@@ -224,8 +224,10 @@ pub enum EnrollError {
     /// The device id is not a phone's automerge actor id.
     #[error("设备编号格式不对（应为本机的32位十六进制编号），请更新应用后重试")]
     BadDeviceId,
-    /// The device name is empty, too long or holds control characters.
-    #[error("设备名称应为1到{MAX_DEVICE_NAME_CHARS}个字，且不含控制字符")]
+    /// The device name is empty, too long or holds control characters or direction marks.
+    #[error(
+        "设备名称应为1到{MAX_DEVICE_NAME_CHARS}个字，且不含控制字符或改变文字方向、不可见的字符"
+    )]
     BadDeviceName,
 }
 
@@ -238,7 +240,8 @@ impl EnrollRequest {
     }
 
     /// Checks the device id (16 bytes as 32 lower-case hex digits) and the name (1 to
-    /// [`MAX_DEVICE_NAME_CHARS`] characters, not blank, no control characters).
+    /// [`MAX_DEVICE_NAME_CHARS`] characters, not blank, no control characters, no direction or
+    /// zero-width marks that would let it pass for another name).
     pub fn check(&self) -> Result<(), EnrollError> {
         let hex = self.device.len() == 32
             && self
@@ -251,7 +254,9 @@ impl EnrollRequest {
         let name = &self.device_name;
         if name.trim().is_empty()
             || name.chars().count() > MAX_DEVICE_NAME_CHARS
-            || name.chars().any(char::is_control)
+            || name
+                .chars()
+                .any(|c| c.is_control() || crate::validate::is_direction_mark(c))
         {
             return Err(EnrollError::BadDeviceName);
         }
@@ -406,6 +411,29 @@ pub fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, ProtocolError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_device_name_that_could_pass_for_another_is_refused() {
+        let named = |name: &str| EnrollRequest {
+            code: "ABCD-EFGH".into(),
+            device: "0a1b2c3d4e5f60718293a4b5c6d7e8f9".into(),
+            device_name: name.into(),
+        };
+        assert_eq!(named("杜娜的手机").check(), Ok(()));
+        for bad in [
+            "\u{202e}机手的娜杜",
+            "杜娜\u{200b}的手机",
+            "\u{2066}杜娜",
+            "杜娜\n的手机",
+            "  ",
+        ] {
+            assert_eq!(
+                named(bad).check(),
+                Err(EnrollError::BadDeviceName),
+                "{bad:?}"
+            );
+        }
+    }
 
     fn request(push: Vec<DocChanges>) -> SyncRequest {
         SyncRequest {
