@@ -28,8 +28,9 @@ use tower::ServiceExt;
 
 use crate::exchange;
 use crate::limits::{
-    AttemptLimits, BODY_READ_TIMEOUT, DEVICE_TURN_WAIT, HEADER_READ_TIMEOUT, MAX_CONNECTIONS,
-    MAX_CONNECTIONS_PER_ADDRESS, MAX_EXCHANGES, MAX_EXPORTS, wait_text,
+    AttemptLimits, BODY_READ_TIMEOUT, DEVICE_TURN_WAIT, FailureLimiter, HEADER_READ_TIMEOUT,
+    MAX_CONNECTIONS, MAX_CONNECTIONS_PER_ADDRESS, MAX_EXCHANGES, MAX_EXPORTS, REFUSED_TOKEN_AUDITS,
+    wait_text,
 };
 use crate::storage::{AccountError, Storage};
 
@@ -46,6 +47,8 @@ pub struct AppState {
     exchanges: Arc<Semaphore>,
     /// The devices with a sync exchange under way (one at a time each).
     syncing: Arc<DeviceTurns>,
+    /// Refused tokens (of revoked devices), whose refusals are audited with back-off.
+    bad_tokens: Arc<FailureLimiter<String>>,
     /// The TLS front whose `X-Forwarded-For` names the client, if the operator trusts one.
     trusted_front: Option<IpAddr>,
     /// Turns for exports running in the background (bounds their work at once).
@@ -69,6 +72,7 @@ impl AppState {
             sign_in_failures: Arc::new(AttemptLimits::sign_ins()),
             exchanges: Arc::new(Semaphore::new(MAX_EXCHANGES)),
             syncing: Arc::default(),
+            bad_tokens: Arc::new(FailureLimiter::new(REFUSED_TOKEN_AUDITS)),
             trusted_front: None,
             exports: Arc::new(Semaphore::new(MAX_EXPORTS)),
         }
@@ -330,7 +334,13 @@ async fn sync(State(state): State<AppState>, headers: HeaderMap, body: Body) -> 
             Ok(Ok(Some(device))) => device,
             Ok(Ok(None)) => {
                 tracing::warn!("sync with an unknown or revoked token");
-                audit_refused(&state, token, AccountError::BadToken.to_string()).await;
+                // A revoked phone that keeps trying is audited with back-off, not on every
+                // request: it cannot grow the audit log without bound.
+                let now = Instant::now();
+                if state.bad_tokens.wait(&token, now).is_none() {
+                    state.bad_tokens.failed(&token, now);
+                    audit_refused(&state, token, AccountError::BadToken.to_string()).await;
+                }
                 return unauthorized();
             }
             Ok(Err(err)) => return internal(&err),

@@ -75,6 +75,14 @@ pub const SIGN_IN_PER_ACCOUNT: Backoff = Backoff {
     forget_after: Duration::from_secs(15 * 60),
 };
 
+/// Refusals of one unknown or revoked token audited: 10 free, then one at most every doubling
+/// wait up to 10 minutes (the rest are answered `401` and only logged).
+pub const REFUSED_TOKEN_AUDITS: Backoff = Backoff {
+    free: 10,
+    max_wait: Duration::from_secs(600),
+    forget_after: Duration::from_secs(600),
+};
+
 /// Keys remembered per table before those gone quiet are dropped.
 const MAX_KEYS: usize = 100_000;
 

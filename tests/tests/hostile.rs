@@ -648,6 +648,31 @@ fn a_device_revoked_while_uploading_is_refused() {
         "nothing of the revoked device was stored"
     );
     unharmed(&s, &s.attacker.device, "已被注销");
+    // The revoked phone keeps trying: refused every time, audited with back-off only.
+    for _ in 0..60 {
+        assert!(
+            s.attacker
+                .exchange(&SyncRequest {
+                    device: s.attacker.device.clone(),
+                    scope: vec![],
+                    position: beyond(),
+                    push: vec![],
+                    want_snapshots: vec![],
+                    budget: 1 << 16,
+                    pushes_seen: u64::MAX,
+                })
+                .is_err()
+        );
+    }
+    let audited = s.t.accounts.audit_log().unwrap();
+    let rows = audited
+        .iter()
+        .filter(|e| e.device_id == s.attacker.device && e.detail.contains("已被注销"))
+        .count();
+    assert!(
+        (1..=15).contains(&rows),
+        "{rows} audit rows for a revoked phone"
+    );
 }
 
 #[test]
