@@ -35,7 +35,8 @@ pub struct RefusedDevice {
 }
 
 /// Records what became of one device's pushed households: `written` are stored (no longer
-/// refused), `refused` carry their reasons.
+/// refused), `refused` carry their reasons. A push of a device with nothing refused costs one
+/// indexed read.
 pub fn record(
     conn: &mut dyn Conn,
     device_id: &str,
@@ -43,39 +44,37 @@ pub fn record(
     refused: &[(String, String)],
     now: DateTime<Utc>,
 ) -> Result<(), StorageError> {
-    for (household, _) in written {
+    let listed: Vec<String> = conn
+        .query(
+            "SELECT household_id FROM refused_pushes WHERE device_id = $1",
+            &[device_id.into()],
+        )?
+        .into_iter()
+        .map(|row| Cols::of(row).take()?.text())
+        .collect::<Result<_, _>>()?;
+    for (household, _) in written.iter().filter(|(h, _)| listed.contains(h)) {
         conn.execute(
             "DELETE FROM refused_pushes WHERE device_id = $1 AND household_id = $2",
             &[device_id.into(), household.into()],
         )?;
     }
-    if refused.is_empty() {
-        return Ok(());
-    }
-    let mut kept = conn.query_int(
-        "SELECT count(*) FROM refused_pushes WHERE device_id = $1",
-        &[device_id.into()],
-    )?;
+    let mut kept = listed.len() as i64;
     for (household, reason) in refused {
-        let known = conn.query_int(
-            "SELECT count(*) FROM refused_pushes WHERE device_id = $1 AND household_id = $2",
-            &[device_id.into(), household.into()],
-        )? > 0;
-        if !known && kept >= MAX_REFUSALS_PER_DEVICE {
-            continue;
+        let at = now.timestamp_millis();
+        if listed.contains(household) {
+            conn.execute(
+                "UPDATE refused_pushes SET reason = $1, at = $2
+                  WHERE device_id = $3 AND household_id = $4",
+                &[reason.into(), at.into(), device_id.into(), household.into()],
+            )?;
+        } else if kept < MAX_REFUSALS_PER_DEVICE {
+            conn.execute(
+                "INSERT INTO refused_pushes (device_id, household_id, reason, at)
+                 VALUES ($1, $2, $3, $4)",
+                &[device_id.into(), household.into(), reason.into(), at.into()],
+            )?;
+            kept += 1;
         }
-        kept += i64::from(!known);
-        conn.execute(
-            "INSERT INTO refused_pushes (device_id, household_id, reason, at) VALUES ($1, $2, $3, $4)
-             ON CONFLICT (device_id, household_id) DO UPDATE
-                SET reason = excluded.reason, at = excluded.at",
-            &[
-                device_id.into(),
-                household.into(),
-                reason.into(),
-                now.timestamp_millis().into(),
-            ],
-        )?;
     }
     Ok(())
 }
