@@ -11,8 +11,9 @@ use doorstep_core::access::{UnseenEvents, Writer, check_write, out_of_scope};
 use doorstep_core::document::{Incoming, WrittenChange, decode_change};
 use doorstep_core::ids::is_id;
 use doorstep_core::sync::protocol::{
-    self, Ack, AckStatus, DocChanges, MAX_HOUSEHOLD_BYTES, MAX_OPS_PER_CHANGE,
-    MAX_WANTED_SNAPSHOTS, Position, ProtocolError, Snapshot, SyncRequest, SyncResponse,
+    self, Ack, AckStatus, DocChanges, MAX_HOUSEHOLD_BYTES, MAX_HOUSEHOLD_OPS, MAX_OPS_PER_CHANGE,
+    MAX_PUSH_OPS, MAX_WANTED_SNAPSHOTS, Position, ProtocolError, Snapshot, SyncRequest,
+    SyncResponse,
 };
 use doorstep_core::time::shanghai;
 use doorstep_core::{ApplyOutcome, CoreError};
@@ -276,15 +277,16 @@ fn store_push(
         let mut journaled = Vec::new();
         let mut held = Vec::new();
         let (mut written, mut refused) = (Vec::new(), Vec::new());
+        let mut ops_left = MAX_PUSH_OPS;
         for (&id, changes) in &households {
             let count = changes.as_ref().map_or(0, Vec::len);
             let status = match changes {
                 Err(reason) => AckStatus::Rejected {
                     reason: reason.clone(),
                 },
-                Ok(changes) => match conn
-                    .savepoint(|conn| store_counted(conn, storage, id, changes, session, now))
-                {
+                Ok(changes) => match conn.savepoint(|conn| {
+                    store_counted(conn, storage, id, changes, session, now, &mut ops_left)
+                }) {
                     Ok(Held {
                         journaled: entry,
                         household,
@@ -379,6 +381,7 @@ fn store_counted(
     changes: &[Pushed],
     session: &Session,
     now: DateTime<Utc>,
+    ops_left: &mut usize,
 ) -> Result<Held, Refusal> {
     let day = now.with_timezone(&shanghai()).date_naive().to_string();
     let new = documents::village_of(conn, household_id)?.is_none();
@@ -389,7 +392,7 @@ fn store_counted(
              请明天再同步，或联系镇便民服务中心"
         )));
     }
-    let held = store_household(conn, storage, household_id, changes, session)?;
+    let held = store_household(conn, storage, household_id, changes, session, ops_left)?;
     if new {
         accounts::count_new_household(conn, device, &day)?;
     }
@@ -398,14 +401,16 @@ fn store_counted(
 
 /// Merges one household's pushed changes into the server's copy, checks the result with the
 /// core's rules, and stores it. The changes the server does not have yet must be the device's
-/// own and of bounded size, and the household must stay under its size limit; a household of
-/// another village is refused before anything of it is read.
+/// own and of bounded size, within what is left of the request's `ops_left`, and the household
+/// must stay under its size limits; a household of another village is refused before anything
+/// of it is read.
 fn store_household(
     conn: &mut dyn Conn,
     storage: &Storage,
     household_id: &str,
     changes: &[Pushed],
     session: &Session,
+    ops_left: &mut usize,
 ) -> Result<Held, Refusal> {
     if documents::village_of(conn, household_id)?.is_some_and(|v| !session.scope.contains(&v)) {
         return Err(refuse(out_of_scope().to_string()));
@@ -440,6 +445,18 @@ fn store_household(
             "单次修改过大（超过 {MAX_OPS_PER_CHANGE} 项操作），已拒收；请分次修改"
         )));
     }
+    let new_ops: usize = new.iter().map(|c| c.ops).sum();
+    if new_ops > *ops_left {
+        return Err(refuse(format!(
+            "本次同步的修改过多（一次最多 {MAX_PUSH_OPS} 项操作），本户已拒收；请更新应用后再同步"
+        )));
+    }
+    if stored.doc.op_count() + new_ops > MAX_HOUSEHOLD_OPS {
+        return Err(refuse(format!(
+            "本户档案的修改记录将超过 {MAX_HOUSEHOLD_OPS} 项操作的上限，已拒收；请联系镇便民服务中心"
+        )));
+    }
+    *ops_left -= new_ops;
     let added: usize = new.iter().map(|c| c.bytes.len()).sum();
     if stored.size() + added > MAX_HOUSEHOLD_BYTES {
         return Err(refuse(format!(

@@ -26,11 +26,12 @@ use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tower::ServiceExt;
 
+use crate::connections::{OpenConnections, PerAddress, ThisConnection};
 use crate::exchange;
 use crate::limits::{
-    AttemptLimits, BODY_READ_TIMEOUT, DEVICE_TURN_WAIT, FailureLimiter, HEADER_READ_TIMEOUT,
-    MAX_CONNECTIONS, MAX_CONNECTIONS_PER_ADDRESS, MAX_EXCHANGES, MAX_EXPORTS, REFUSED_TOKEN_AUDITS,
-    wait_text,
+    AttemptLimits, BODY_READ_TIMEOUT, DEVICE_TURN_WAIT, ENROLL_BODY_TIMEOUT, FailureLimiter,
+    HEADER_READ_TIMEOUT, MAX_CONNECTIONS, MAX_ENROLLMENTS, MAX_EXCHANGES, MAX_EXPORTS,
+    REFUSED_TOKEN_AUDITS, wait_text,
 };
 use crate::storage::{AccountError, Storage};
 
@@ -45,6 +46,8 @@ pub struct AppState {
     pub(crate) sign_in_failures: Arc<AttemptLimits>,
     /// Turns for sync exchanges (bounds the requests read and worked on at once).
     exchanges: Arc<Semaphore>,
+    /// Turns for enrollments (bounds the requests from clients without an account at once).
+    enrollments: Arc<Semaphore>,
     /// The devices with a sync exchange under way (one at a time each).
     syncing: Arc<DeviceTurns>,
     /// Refused tokens (of revoked devices), whose refusals are audited with back-off.
@@ -71,6 +74,7 @@ impl AppState {
             enroll_failures: Arc::new(AttemptLimits::enrollments()),
             sign_in_failures: Arc::new(AttemptLimits::sign_ins()),
             exchanges: Arc::new(Semaphore::new(MAX_EXCHANGES)),
+            enrollments: Arc::new(Semaphore::new(MAX_ENROLLMENTS)),
             syncing: Arc::default(),
             bad_tokens: Arc::new(FailureLimiter::new(REFUSED_TOKEN_AUDITS)),
             trusted_front: None,
@@ -177,9 +181,13 @@ fn unauthorized() -> Response {
     text(StatusCode::UNAUTHORIZED, AccountError::BadToken.to_string())
 }
 
-/// Reads a request's body within `limit` bytes and [`BODY_READ_TIMEOUT`].
-async fn read_body(body: Body, limit: usize) -> Result<axum::body::Bytes, Response> {
-    match tokio::time::timeout(BODY_READ_TIMEOUT, to_bytes(body, limit)).await {
+/// Reads a request's body within `limit` bytes and the time `within`.
+async fn read_body(
+    body: Body,
+    limit: usize,
+    within: std::time::Duration,
+) -> Result<axum::body::Bytes, Response> {
+    match tokio::time::timeout(within, to_bytes(body, limit)).await {
         Ok(Ok(bytes)) => Ok(bytes),
         Ok(Err(_)) => {
             tracing::warn!(limit, "request too large or cut short");
@@ -204,7 +212,8 @@ async fn enroll(
     body: Body,
 ) -> Response {
     let limits = Arc::clone(&state.enroll_failures);
-    let bytes = match read_body(body, 4 * 1024).await {
+    // The body is small and must come quickly; a slow one holds nothing but its connection.
+    let bytes = match read_body(body, 4 * 1024, ENROLL_BODY_TIMEOUT).await {
         Ok(bytes) => bytes,
         Err(response) => return response,
     };
@@ -219,6 +228,15 @@ async fn enroll(
     if let Some(wait) = limits.wait(address, &request.device, Instant::now()) {
         return enrollments_limited(address, wait);
     }
+    // Checking a code is the work: a few enrollments at a time.
+    let turn = Arc::clone(&state.enrollments).acquire_owned();
+    let Ok(Ok(_turn)) = tokio::time::timeout(ENROLL_BODY_TIMEOUT, turn).await else {
+        tracing::warn!(%address, "too many enrollments at once");
+        return text(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "同时登记的设备过多，请稍后再试",
+        );
+    };
     let device = request.device.clone();
     let storage = Arc::clone(&state.storage);
     let result = tokio::task::spawn_blocking(move || {
@@ -319,7 +337,12 @@ async fn audit_refused(state: &AppState, token: String, reason: String) {
     }
 }
 
-async fn sync(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
+async fn sync(
+    State(state): State<AppState>,
+    connection: ThisConnection,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
     let started = Instant::now();
     let Some(token) = bearer(&headers) else {
         tracing::warn!("sync without a token");
@@ -331,7 +354,10 @@ async fn sync(State(state): State<AppState>, headers: HeaderMap, body: Body) -> 
     let lookup = token.clone();
     let device =
         match tokio::task::spawn_blocking(move || exchange::device_of(&storage, &lookup)).await {
-            Ok(Ok(Some(device))) => device,
+            Ok(Ok(Some(device))) => {
+                connection.proven();
+                device
+            }
             Ok(Ok(None)) => {
                 tracing::warn!("sync with an unknown or revoked token");
                 // A revoked phone that keeps trying is audited with back-off, not on every
@@ -357,7 +383,7 @@ async fn sync(State(state): State<AppState>, headers: HeaderMap, body: Body) -> 
     let Ok(_turn) = state.exchanges.acquire().await else {
         return internal(&"exchange limiter closed");
     };
-    let bytes = match read_body(body, MAX_BODY_BYTES).await {
+    let bytes = match read_body(body, MAX_BODY_BYTES, BODY_READ_TIMEOUT).await {
         Ok(bytes) => bytes,
         Err(response) => {
             let reason = format!("请求未读完：{}", response.status());
@@ -402,72 +428,46 @@ async fn sync(State(state): State<AppState>, headers: HeaderMap, body: Body) -> 
     }
 }
 
-/// Connections open per client address; a connection counts until its guard drops.
-#[derive(Clone, Default)]
-struct PerAddress(Arc<Mutex<HashMap<IpAddr, usize>>>);
-
-/// One connection counted against its address.
-struct Counted {
-    table: PerAddress,
-    address: IpAddr,
-}
-
-impl PerAddress {
-    /// Counts a connection from `address`, unless it already holds
-    /// [`MAX_CONNECTIONS_PER_ADDRESS`].
-    fn admit(&self, address: IpAddr) -> Option<Counted> {
-        let mut table = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        let open = table.entry(address).or_default();
-        if *open >= MAX_CONNECTIONS_PER_ADDRESS {
-            return None;
-        }
-        *open += 1;
-        Some(Counted {
-            table: self.clone(),
-            address,
-        })
-    }
-}
-
-impl Drop for Counted {
-    fn drop(&mut self) {
-        let mut table = self.table.0.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(open) = table.get_mut(&self.address) {
-            *open -= 1;
-            if *open == 0 {
-                table.remove(&self.address);
-            }
-        }
-    }
-}
-
 /// Serves until SIGTERM or Ctrl-C, then finishes the requests under way and returns. Clients
 /// get [`HEADER_READ_TIMEOUT`] to send a request's headers (also the most a kept-alive
-/// connection stays idle); at most [`MAX_CONNECTIONS`] are served at once, and at most
-/// [`MAX_CONNECTIONS_PER_ADDRESS`] from one address (the trusted front excepted).
+/// connection stays idle); at most [`MAX_CONNECTIONS`] are served at once (when all are taken,
+/// the oldest that has shown no credential is closed for the next), and at most
+/// [`crate::limits::MAX_CONNECTIONS_PER_ADDRESS`] from one address (the trusted front
+/// excepted).
 pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()> {
     let addr: SocketAddr = listener.local_addr()?;
     tracing::info!(%addr, "listening");
     // A line for people and for scripts that start the server on port 0.
     println!("listening on http://{addr}");
+    // Each connection takes a file descriptor, and the database a few more.
+    let wanted = MAX_CONNECTIONS as u64 + 256;
+    match rlimit::increase_nofile_limit(wanted) {
+        Ok(got) if got < wanted => {
+            tracing::warn!(
+                got,
+                wanted,
+                "the system allows fewer open files than connections"
+            )
+        }
+        Ok(_) => {}
+        Err(err) => tracing::warn!(error = %err, "could not raise the open files limit"),
+    }
     let front = state.trusted_front;
     let app = router(state.clone());
     let per_address = PerAddress::default();
+    let open = OpenConnections::default();
     let connections = Arc::new(Semaphore::new(MAX_CONNECTIONS));
     let graceful = GracefulShutdown::new();
     let shutdown = shutdown_signal();
     tokio::pin!(shutdown);
     loop {
-        let permit = tokio::select! {
-            permit = Arc::clone(&connections).acquire_owned() => permit,
-            _ = &mut shutdown => break,
-        };
-        let Ok(permit) = permit else { break };
         let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(accepted) => accepted,
                 Err(err) => {
+                    // Out of descriptors, say: wait a little rather than spin.
                     tracing::warn!(error = %err, "accept failed");
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
                     continue;
                 }
             },
@@ -483,11 +483,28 @@ pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()
                 }
             },
         };
+        let permit = match Arc::clone(&connections).try_acquire_owned() {
+            Ok(permit) => permit,
+            Err(_) => {
+                // Every slot is taken: the oldest connection without a credential makes room
+                // (or, when all have one, the newcomer waits for a slot).
+                open.shed_oldest_unproven();
+                let permit = tokio::select! {
+                    permit = Arc::clone(&connections).acquire_owned() => permit,
+                    _ = &mut shutdown => break,
+                };
+                let Ok(permit) = permit else { break };
+                permit
+            }
+        };
         let state = state.clone();
+        let listed = open.open();
+        let this = ThisConnection(Some(Arc::clone(&listed.connection)));
         let service = app.clone().map_request(
             move |mut request: axum::extract::Request<hyper::body::Incoming>| {
                 let client = state.client_address(peer.ip(), request.headers());
                 request.extensions_mut().insert(ClientAddress(client));
+                request.extensions_mut().insert(this.clone());
                 request
             },
         );
@@ -497,8 +514,14 @@ pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()
             .serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
         let connection = graceful.watch(connection);
         tokio::spawn(async move {
-            let _ = connection.await;
-            drop((permit, counted));
+            tokio::select! {
+                _ = connection => {}
+                // Dropping the connection closes it.
+                _ = listed.connection.closed() => {
+                    tracing::warn!(address = %peer.ip(), "connection closed to make room");
+                }
+            }
+            drop((permit, counted, listed));
         });
     }
     // Requests under way are finished; idle connections close.

@@ -3,6 +3,7 @@
 //! deployment), and the town hub's console (server-rendered pages for hub staff).
 
 pub mod cli;
+pub mod connections;
 pub mod console;
 pub mod demo;
 pub mod exchange;

@@ -11,8 +11,13 @@ use std::time::{Duration, Instant};
 /// How long a client may take to send a request's headers (and how long a kept-alive
 /// connection may stay idle before its next request).
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
-/// How long a client may take to send a sync or enrollment request's body.
+/// How long a client may take to send a sync request's body.
 pub const BODY_READ_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long a client may take to send an enrollment request's body (at most 4 KiB).
+pub const ENROLL_BODY_TIMEOUT: Duration = Duration::from_secs(10);
+/// Enrollment requests checked at once; the next waits up to [`ENROLL_BODY_TIMEOUT`] for its
+/// turn, then is refused (`503`).
+pub const MAX_ENROLLMENTS: usize = 32;
 /// How long a device's sync exchange waits for another exchange of the same device to end
 /// before it is refused (`429`).
 pub const DEVICE_TURN_WAIT: Duration = Duration::from_secs(10);
@@ -20,7 +25,8 @@ pub const DEVICE_TURN_WAIT: Duration = Duration::from_secs(10);
 pub const CONSOLE_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// The largest console form body.
 pub const MAX_CONSOLE_FORM_BYTES: usize = 64 * 1024;
-/// Connections open at once; more wait to be accepted.
+/// Connections open at once; beyond it, the oldest that has shown no credential (a device's
+/// token, a staff member's session) is closed for the next, or the next waits to be accepted.
 pub const MAX_CONNECTIONS: usize = 1024;
 /// Connections one client address may hold open at once; more are closed as they arrive
 /// (a trusted TLS front, which carries everyone's connections, is not counted).

@@ -14,8 +14,9 @@ use automerge::transaction::Transactable;
 use automerge::{ActorId, AutoCommit, ObjType, ROOT, ReadDoc};
 use common::*;
 use doorstep_core::sync::protocol::{
-    self, AckStatus, DocChanges, ENROLL_PATH, MAX_WANTED_SNAPSHOTS, Position, SyncRequest,
-    SyncResponse, TownCursor,
+    self, AckStatus, DocChanges, ENROLL_PATH, MAX_CHANGES_PER_HOUSEHOLD, MAX_OPS_PER_CHANGE,
+    MAX_PUSH_OPS, MAX_WANTED_SNAPSHOTS, MIN_CHANGE_BYTES, Position, SyncRequest, SyncResponse,
+    TownCursor,
 };
 use doorstep_core::*;
 use doorstep_tests::RawClient;
@@ -494,7 +495,70 @@ fn the_cost_of_a_request_is_bounded_by_its_size() {
         after < before + (64 << 20),
         "peak memory grew from {before} to {after} bytes"
     );
+    // A few bytes each, spread over many households (about as many as 16 MiB can hold): the
+    // whole message lists at most `MAX_MESSAGE_CHANGES`, and is refused once it lists more.
+    let before = s.t.server.peak_memory();
+    let spread = protocol::encode(&request(
+        (0..36)
+            .map(|n| DocChanges {
+                household_id: format!("spread{n:010}"),
+                changes: vec![vec![0x85; MIN_CHANGE_BYTES]; MAX_CHANGES_PER_HOUSEHOLD],
+            })
+            .collect(),
+        vec![],
+        1 << 16,
+    ));
+    assert!(spread.len() < 128 * 1024, "{} bytes", spread.len());
+    let (status, body) = s.attacker.post(spread);
+    assert_eq!(status, 400, "{}", String::from_utf8_lossy(&body));
+    let after = s.t.server.peak_memory();
+    assert!(
+        after < before + (64 << 20),
+        "peak memory grew from {before} to {after} bytes"
+    );
     unharmed(&s, &device, "超出上限");
+}
+
+#[test]
+fn the_operations_of_a_push_and_of_a_household_are_bounded() {
+    let s = scene();
+    let hh = s.honest.household_ids().unwrap()[0].clone();
+    let mut doc = as_attacker(&s, &hh);
+    // `changes` changes of the most operations allowed each, few bytes in all (one field set
+    // again and again).
+    let heavy = |doc: &mut AutoCommit, changes: usize| {
+        let heads = doc.get_heads();
+        let household = map(doc, &ROOT, "household");
+        for c in 0..changes {
+            for i in 0..MAX_OPS_PER_CHANGE {
+                let group = format!("{}组", (c + i) % 9 + 1);
+                doc.put(&household, "group_name", group).unwrap();
+            }
+            doc.commit();
+        }
+        changes_since(doc, &heads)
+    };
+    let per_push = MAX_PUSH_OPS / MAX_OPS_PER_CHANGE;
+    let before = s.t.server.peak_memory();
+    let started = Instant::now();
+    let within = heavy(&mut doc, per_push);
+    let answer = push(&s.attacker, &hh, within);
+    assert_eq!(answer.acks[0].status, AckStatus::Stored, "at the limit");
+    let over = heavy(&mut doc, per_push + 1);
+    let reason = refused(&push(&s.attacker, &hh, over));
+    assert!(reason.contains("本次同步的修改过多"), "{reason}");
+    // The refused changes were not kept: the same number again is within the request's limit,
+    // but not within the household's.
+    let mut doc = as_attacker(&s, &hh);
+    let again = heavy(&mut doc, per_push);
+    let reason = refused(&push(&s.attacker, &hh, again));
+    assert!(reason.contains("修改记录将超过"), "{reason}");
+    let elapsed = started.elapsed();
+    let grown = s.t.server.peak_memory().saturating_sub(before);
+    println!("three pushes of ~{MAX_PUSH_OPS} operations: {elapsed:?}, peak memory +{grown} bytes");
+    assert!(elapsed < Duration::from_secs(10), "{elapsed:?}");
+    assert!(grown < 128 << 20, "peak memory grew by {grown} bytes");
+    unharmed(&s, &s.attacker.device, "修改记录将超过");
 }
 
 #[test]

@@ -15,7 +15,10 @@ use std::time::{Duration, Instant};
 use common::*;
 use doorstep_core::sync::protocol::{self, DocChanges, Position, SyncRequest, TownCursor};
 use doorstep_core::*;
-use doorstep_sync_server::limits::{CONSOLE_REQUEST_TIMEOUT, NEW_HOUSEHOLDS_PER_DEVICE_PER_DAY};
+use doorstep_sync_server::limits::{
+    CONSOLE_REQUEST_TIMEOUT, ENROLL_BODY_TIMEOUT, MAX_CONNECTIONS, MAX_CONNECTIONS_PER_ADDRESS,
+    NEW_HOUSEHOLDS_PER_DEVICE_PER_DAY,
+};
 use doorstep_tests::{RawClient, ServerProcess};
 
 /// Where the attacker's connections come from: another loopback address than the honest
@@ -240,6 +243,41 @@ fn slow_console_forms_from_one_address_hold_nothing() {
     let deadline = Instant::now() + CONSOLE_REQUEST_TIMEOUT + Duration::from_secs(5);
     for stream in &mut held {
         assert!(closed_by(stream, deadline), "a slow form is cut off");
+    }
+    assert!(client.healthy());
+}
+
+#[test]
+fn slow_enrollments_from_many_addresses_hold_nothing() {
+    let t = two_villages();
+    let honest = honest_phone(&t);
+    // From 33 addresses, as many connections as each may open: more than the server serves at
+    // once, each an enrollment whose body never comes.
+    let head = b"POST /v1/enroll HTTP/1.1\r\nHost: x\r\n\
+        Content-Type: application/json\r\nContent-Length: 200\r\n\r\n{";
+    let started = Instant::now();
+    let mut held: Vec<TcpStream> = (2..=34)
+        .flat_map(|n| {
+            connections_from(
+                &t,
+                &format!("127.0.0.{n}"),
+                MAX_CONNECTIONS_PER_ADDRESS,
+                head,
+            )
+        })
+        .collect();
+    assert!(held.len() > MAX_CONNECTIONS);
+    // The oldest of them make room for the newcomers: the server answers, an honest phone
+    // syncs, and a new phone enrolls meanwhile.
+    let client = Client::new(&t.server.url);
+    assert!(client.healthy(), "the server answers meanwhile");
+    still_syncing(&t, &honest);
+    let agent = t.user(Role::Agent, VILLAGE);
+    enroll_device(&t, &agent.id, &random_device());
+    // Each of them is cut off within the enrollment's time limit.
+    let deadline = started + ENROLL_BODY_TIMEOUT + Duration::from_secs(5);
+    for stream in &mut held {
+        assert!(closed_by(stream, deadline), "a slow enrollment is cut off");
     }
     assert!(client.healthy());
 }

@@ -166,6 +166,22 @@ impl HouseholdDoc {
             .collect()
     }
 
+    /// The encoded changes the document has that are not ancestors of `heads`, with the number
+    /// of operations they hold in all.
+    pub fn changes_and_ops_since(&mut self, heads: &[ChangeHash]) -> (Vec<Vec<u8>>, usize) {
+        let changes = self.doc.get_changes(heads);
+        let ops = changes.iter().map(|c| c.len()).sum();
+        (
+            changes.iter().map(|c| c.raw_bytes().to_vec()).collect(),
+            ops,
+        )
+    }
+
+    /// How many operations the document holds (what it costs in memory once loaded).
+    pub fn op_count(&self) -> usize {
+        usize::try_from(self.doc.stats().num_ops).unwrap_or(usize::MAX)
+    }
+
     /// The changes the document holds that `heads` lack, each with its writer and number
     /// (read from the changes the document already holds, not decoded again).
     pub fn written_since(&mut self, heads: &[ChangeHash]) -> Vec<WrittenChange> {

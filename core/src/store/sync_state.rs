@@ -11,6 +11,7 @@ use super::changes::IncomingChanges;
 use super::{Origin, Store};
 use crate::document::{ApplyOutcome, HouseholdDoc, Incoming};
 use crate::error::{CoreError, Result};
+use crate::sync::protocol::{MAX_MESSAGE_CHANGES, MAX_PUSH_OPS};
 use crate::time::to_millis;
 
 const POSITION_KEY: &str = "sync_position";
@@ -234,8 +235,9 @@ pub struct RoundApplied {
 
 impl Store {
     /// Households with local changes not yet acknowledged, each with the changes the server
-    /// lacks, in id order, up to about `budget` bytes (always at least one) and at most
-    /// `max_households`. A refused household waits for a local edit, changes for it from the
+    /// lacks, in id order, up to about `budget` bytes (always at least one), at most
+    /// `max_households`, and within what one request may carry ([`MAX_MESSAGE_CHANGES`] changes,
+    /// [`MAX_PUSH_OPS`] operations). A refused household waits for a local edit, changes for it from the
     /// server, or [`RETRY_REFUSED_AFTER_HOURS`] (sooner if the device clock went back).
     pub fn pending_pushes(&self, budget: usize, max_households: usize) -> Result<Vec<PendingPush>> {
         let now = to_millis(self.clock.now());
@@ -254,17 +256,23 @@ impl Store {
             .collect::<Result<_, _>>()?
         };
         let mut out = Vec::new();
-        let mut used = 0;
+        let (mut used, mut listed, mut ops_used) = (0, 0, 0);
         for (household_id, acked, local_changes) in rows {
             let acked = heads_from_bytes(&acked);
-            let (heads, changes) = self.read_doc(&household_id, |doc| {
-                Ok((doc.heads(), doc.changes_since(&acked)))
+            let (heads, (changes, ops)) = self.read_doc(&household_id, |doc| {
+                Ok((doc.heads(), doc.changes_and_ops_since(&acked)))
             })?;
             let size: usize = changes.iter().map(Vec::len).sum();
-            if !out.is_empty() && (used + size > budget || out.len() >= max_households) {
+            let over = used + size > budget
+                || out.len() >= max_households
+                || listed + changes.len() > MAX_MESSAGE_CHANGES
+                || ops_used + ops > MAX_PUSH_OPS;
+            if !out.is_empty() && over {
                 break;
             }
             used += size;
+            listed += changes.len();
+            ops_used += ops;
             out.push(PendingPush {
                 household_id,
                 heads,

@@ -29,6 +29,15 @@ pub const MAX_CHANGES_PER_HOUSEHOLD: usize = 50_000;
 /// The fewest bytes an encoded automerge change can have (its header alone is longer); shorter
 /// entries are refused while decoding, so a small body cannot stand for millions of changes.
 pub const MIN_CHANGE_BYTES: usize = 8;
+/// The most changes one message may list in all (every household's together): decoding costs
+/// memory per change, so this bounds it whatever the message is made of.
+pub const MAX_MESSAGE_CHANGES: usize = 250_000;
+/// The most operations the changes of one push may hold in all (the client sends more in later
+/// rounds; a household whose own pending changes hold more is sent alone).
+pub const MAX_PUSH_OPS: usize = 50_000;
+/// The most operations a household's document may hold (each costs memory whenever the
+/// household is loaded, however few bytes it takes stored).
+pub const MAX_HOUSEHOLD_OPS: usize = 100_000;
 /// The most households one request may ask for whole.
 pub const MAX_WANTED_SNAPSHOTS: usize = 256;
 /// The most entries (households changed or sent whole) one answer may hold.
@@ -293,7 +302,30 @@ mod bounded {
     use serde::Deserializer;
     use serde::de::{Deserialize, Error, SeqAccess, Visitor};
 
-    use super::{MAX_CHANGES_PER_HOUSEHOLD, MIN_CHANGE_BYTES};
+    use std::cell::Cell;
+
+    use super::{MAX_CHANGES_PER_HOUSEHOLD, MAX_MESSAGE_CHANGES, MIN_CHANGE_BYTES};
+
+    thread_local! {
+        /// Changes the message being decoded on this thread may still list.
+        static CHANGES_LEFT: Cell<usize> = const { Cell::new(MAX_MESSAGE_CHANGES) };
+    }
+
+    /// Starts a message: it may list [`MAX_MESSAGE_CHANGES`] changes in all.
+    pub fn start_message() {
+        CHANGES_LEFT.with(|left| left.set(MAX_MESSAGE_CHANGES));
+    }
+
+    /// Counts one change of the message, `false` once it lists too many.
+    fn take_change() -> bool {
+        CHANGES_LEFT.with(|left| match left.get().checked_sub(1) {
+            Some(rest) => {
+                left.set(rest);
+                true
+            }
+            None => false,
+        })
+    }
 
     /// A list of at most `MAX` entries, each passing `accept` as it is read.
     struct Bounded<T, const MAX: usize> {
@@ -333,10 +365,11 @@ mod bounded {
         })
     }
 
-    /// A household's encoded changes: a bounded list, each at least [`MIN_CHANGE_BYTES`].
+    /// A household's encoded changes: a bounded list, each at least [`MIN_CHANGE_BYTES`], and
+    /// at most [`MAX_MESSAGE_CHANGES`] in the whole message.
     pub fn changes<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Vec<u8>>, D::Error> {
         d.deserialize_seq(Bounded::<Vec<u8>, MAX_CHANGES_PER_HOUSEHOLD> {
-            accept: |change| change.len() >= MIN_CHANGE_BYTES,
+            accept: |change| change.len() >= MIN_CHANGE_BYTES && take_change(),
             _entries: PhantomData,
         })
     }
@@ -400,6 +433,7 @@ pub fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, ProtocolError> {
     } else {
         payload
     };
+    bounded::start_message();
     postcard::from_bytes(plain).map_err(|e| match e {
         postcard::Error::SerdeDeCustom => ProtocolError::OverLimits,
         other => ProtocolError::Corrupt {
@@ -507,5 +541,27 @@ mod tests {
         );
         bomb.truncate(10);
         assert!(decode::<SyncRequest>(&bomb).is_err());
+    }
+
+    #[test]
+    fn a_message_lists_a_bounded_number_of_changes_in_all() {
+        let households = |count: usize| {
+            (0..count)
+                .map(|i| DocChanges {
+                    household_id: format!("h{i:015}"),
+                    changes: vec![vec![1u8; MIN_CHANGE_BYTES]; MAX_CHANGES_PER_HOUSEHOLD],
+                })
+                .collect::<Vec<_>>()
+        };
+        let within = MAX_MESSAGE_CHANGES / MAX_CHANGES_PER_HOUSEHOLD;
+        let body = encode(&request(households(within)));
+        assert!(decode::<SyncRequest>(&body).is_ok(), "at the limit");
+        assert!(
+            decode::<SyncRequest>(&body).is_ok(),
+            "each message counts afresh"
+        );
+        let over = encode(&request(households(within + 1)));
+        assert!(over.len() < 100_000, "a small body ({} bytes)", over.len());
+        assert_eq!(decode::<SyncRequest>(&over), Err(ProtocolError::OverLimits));
     }
 }

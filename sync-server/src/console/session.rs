@@ -13,6 +13,7 @@ use maud::html;
 use serde::Deserialize;
 
 use super::layout::{self, Page};
+use crate::connections::ThisConnection;
 use crate::http::{AppState, ClientAddress, blocking};
 use crate::limits::wait_text;
 use crate::storage::{AccountError, ConsoleSession};
@@ -80,7 +81,12 @@ impl FromRequestParts<AppState> for Staff {
         })
         .await
         {
-            Ok(Some(session)) => Ok(Staff { session, token }),
+            Ok(Some(session)) => {
+                if let Some(connection) = parts.extensions.get::<ThisConnection>() {
+                    connection.proven();
+                }
+                Ok(Staff { session, token })
+            }
             Ok(None) => Err(Redirect::to(LOGIN_PATH).into_response()),
             Err(err) => Err(layout::fault(&err)),
         }
