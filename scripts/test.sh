@@ -129,46 +129,95 @@ must step browser-install scripts/install-browser.sh
 DOORSTEP_CHROMIUM="$(tail -n 1 "$logs/browser-install.log")"
 export DOORSTEP_CHROMIUM
 
-rc=0
-step test-sqlite cargo test "${WORKSPACE[@]}" --no-fail-fast || rc=$?
-count cargo "$logs/test-sqlite.log" "$rc"
-[ "$rc" -eq 0 ] || status=1
+# The test executables the build made, as `cargo test` would run them (doc-tests aside: the
+# workspace has no code in its doc comments), one per line: "FOLDER EXECUTABLE NAME", FOLDER
+# being the package's, where cargo runs a test binary. They are run directly, not through
+# `cargo test`, which holds the build folder's lock while its tests run: so the two chains below
+# can run side by side, and the Kotlin and Swift scripts can build their bindings meanwhile.
+cargo test "${WORKSPACE[@]}" --no-run --message-format=json 2>/dev/null | python3 -c '
+import json, os, sys
+for line in sys.stdin:
+    m = json.loads(line)
+    if m.get("reason") == "compiler-artifact" and m["profile"]["test"] and m.get("executable"):
+        print(os.path.dirname(m["manifest_path"]), m["executable"], m["target"]["name"])
+' | sort -u -k3 > "$logs/all-tests"
+echo "$(wc -l < "$logs/all-tests") test executables"
 
-# The cross-component tests by name within the workspace, so the build above is reused
-# (`-p doorstep-tests` alone would unify features differently and build everything again).
+# run_tests LIST: runs each test executable of LIST in its folder, all of them even when one
+# fails (as `cargo test --no-fail-fast`).
+run_tests() {
+  local rc=0 dir exe name
+  while read -r dir exe name; do
+    echo "     Running $name ($exe)"
+    (cd "$dir" && "$exe") || rc=1
+  done < "$1"
+  return "$rc"
+}
+
+# The cross-component tests (tests/tests/*.rs) but those named above, on PostgreSQL.
 postgres_pass() {
-  local pg_dir pg_url test_file name rc=0
+  local pg_dir pg_url name rc=0
   pg_dir="$(mktemp -d)"
   # shellcheck disable=SC2064
   trap "scripts/postgres.sh stop '$pg_dir'" EXIT
   pg_url="$(scripts/postgres.sh start "$pg_dir")" || return 1
-  local pg_tests=() names=()
-  for test_file in tests/tests/*.rs; do
-    name="$(basename "$test_file" .rs)"
+  local names=()
+  : > "$logs/pg-tests"
+  for name in $(basename -s .rs tests/tests/*.rs); do
     if [[ " ${SQLITE_ONLY_TESTS[*]} " != *" $name "* ]]; then
-      pg_tests+=(--test "$name")
+      grep -E "^$PWD/tests [^ ]+ $name\$" "$logs/all-tests" >> "$logs/pg-tests"
       names+=("$name")
     fi
   done
   echo "on PostgreSQL: ${names[*]}; SQLite only: ${SQLITE_ONLY_TESTS[*]}"
-  DOORSTEP_TEST_POSTGRES="$pg_url" DOORSTEP_SCHEDULES=40 \
-    cargo test "${WORKSPACE[@]}" --no-fail-fast "${pg_tests[@]}" || rc=$?
+  DOORSTEP_TEST_POSTGRES="$pg_url" DOORSTEP_SCHEDULES=40 run_tests "$logs/pg-tests" || rc=$?
   scripts/postgres.sh stop "$pg_dir"
   trap - EXIT
   return "$rc"
 }
+
+# The PostgreSQL pass, then Kotlin and Swift, run beside the SQLite pass: the test binaries
+# spend much of their time waiting (fsyncs, child servers, the browser), so two chains keep both
+# cores busy. The second chain's output is kept in its logs and printed when it ends.
+second_chain() {
+  local rc=0
+  step test-postgres postgres_pass > /dev/null || rc=$?
+  echo "$rc" > "$logs/test-postgres.rc"
+  rc=0
+  step kotlin scripts/kotlin-test.sh > /dev/null || rc=$?
+  echo "$rc" > "$logs/kotlin.rc"
+  rc=0
+  step swift scripts/swift-test.sh > /dev/null || rc=$?
+  echo "$rc" > "$logs/swift.rc"
+  # The steps' times, for the table at the end (this chain runs in a subshell).
+  paste -d ' ' <(printf '%s\n' "${step_names[@]}") <(printf '%s\n' "${step_times[@]}") |
+    tail -n 3 > "$logs/second-chain.times"
+}
+echo "== test-postgres, kotlin, swift: beside test-sqlite (their output follows when they end)"
+second_chain &
+chain=$!
+
 rc=0
-step test-postgres postgres_pass || rc=$?
+step test-sqlite run_tests "$logs/all-tests" || rc=$?
+count cargo "$logs/test-sqlite.log" "$rc"
+[ "$rc" -eq 0 ] || status=1
+
+wait "$chain" || true
+for name in test-postgres kotlin swift; do
+  echo "== $name (ran beside test-sqlite)"
+  cat "$logs/$name.log" 2>/dev/null || true
+done
+while read -r name secs; do
+  step_names+=("$name")
+  step_times+=("$secs")
+done < "$logs/second-chain.times"
+rc="$(cat "$logs/test-postgres.rc" 2>/dev/null || echo 1)"
 count cargo "$logs/test-postgres.log" "$rc"
 [ "$rc" -eq 0 ] || status=1
-
-rc=0
-step kotlin scripts/kotlin-test.sh || rc=$?
+rc="$(cat "$logs/kotlin.rc" 2>/dev/null || echo 1)"
 count junit "$logs/kotlin.log" "$rc"
 [ "$rc" -eq 0 ] || status=1
-
-rc=0
-step swift scripts/swift-test.sh || rc=$?
+rc="$(cat "$logs/swift.rc" 2>/dev/null || echo 1)"
 count swift "$logs/swift.log" "$rc"
 [ "$rc" -eq 0 ] || status=1
 
