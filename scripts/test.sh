@@ -144,12 +144,14 @@ for line in sys.stdin:
 echo "$(wc -l < "$logs/all-tests") test executables"
 
 # run_tests LIST: runs each test executable of LIST in its folder, all of them even when one
-# fails (as `cargo test --no-fail-fast`).
+# fails (as `cargo test --no-fail-fast`), and prints each one's time.
 run_tests() {
-  local rc=0 dir exe name
+  local rc=0 dir exe name start
   while read -r dir exe name; do
     echo "     Running $name ($exe)"
+    start=$SECONDS
     (cd "$dir" && "$exe") || rc=1
+    echo "-- $name: $((SECONDS - start)) s"
   done < "$1"
   return "$rc"
 }
