@@ -1,7 +1,10 @@
 //! The connections the server holds open: counted per client address, and, when every slot is
-//! taken, the oldest connection that has not shown a credential yet is closed to make room.
-//! A phone whose token is a device's, or a staff member signed in, is never closed for a
-//! newcomer: clients without an account cannot hold what honest clients need.
+//! taken, one with no request in work is closed to make room: the oldest of the address that
+//! holds the most. A request is in work once it has shown a credential (a device's token with
+//! its turn to sync, a staff member's session, an enrollment's body with its turn to be
+//! checked) until its answer: a connection waiting for headers, a body or its next request can
+//! be closed, so neither a client without an account nor an enrolled one holding idle
+//! connections keeps honest clients out.
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
@@ -53,21 +56,24 @@ impl Drop for Counted {
     }
 }
 
-/// One open connection: whether a request on it has shown a credential, and the signal that
-/// closes it.
-#[derive(Default)]
+/// One open connection: its client's address, whether a request with a credential is being
+/// worked on it now, and the signal that closes it.
 pub struct Connection {
-    proven: AtomicBool,
+    address: IpAddr,
+    busy: AtomicBool,
     close: Notify,
 }
 
-impl Connection {
-    /// Marks the connection as one of a known device or a signed-in staff member: it is no
-    /// longer closed to make room.
-    pub fn proven(&self) {
-        self.proven.store(true, Ordering::Relaxed);
-    }
+/// A connection kept from being closed for a newcomer while this lives (the request's work).
+pub struct Busy(Arc<Connection>);
 
+impl Drop for Busy {
+    fn drop(&mut self) {
+        self.0.busy.store(false, Ordering::Relaxed);
+    }
+}
+
+impl Connection {
     /// Resolves once the connection must close to make room for another.
     pub async fn closed(&self) {
         self.close.notified().await;
@@ -93,12 +99,16 @@ pub struct Listed {
 }
 
 impl OpenConnections {
-    /// Lists a new connection.
-    pub fn open(&self) -> Listed {
+    /// Lists a new connection from `address`.
+    pub fn open(&self, address: IpAddr) -> Listed {
         let mut opened = self.0.lock().unwrap_or_else(|p| p.into_inner());
         let number = opened.next;
         opened.next += 1;
-        let connection = Arc::new(Connection::default());
+        let connection = Arc::new(Connection {
+            address,
+            busy: AtomicBool::new(false),
+            close: Notify::new(),
+        });
         opened.by_age.insert(number, Arc::clone(&connection));
         Listed {
             table: self.clone(),
@@ -107,16 +117,25 @@ impl OpenConnections {
         }
     }
 
-    /// Closes the oldest connection that has shown no credential; `false` when every open
-    /// connection has.
-    pub fn shed_oldest_unproven(&self) -> bool {
+    /// Closes a connection with no request in work to make room: the oldest of the address
+    /// that holds the most such connections (an honest phone has one or two, a flood many).
+    /// `false` when every open connection has a request in work.
+    pub fn shed_one(&self) -> bool {
         let mut opened = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        let oldest = opened
+        let idle = |c: &Arc<Connection>| !c.busy.load(Ordering::Relaxed);
+        let mut per_address: HashMap<IpAddr, usize> = HashMap::new();
+        for connection in opened.by_age.values().filter(|c| idle(c)) {
+            *per_address.entry(connection.address).or_default() += 1;
+        }
+        let Some((&address, _)) = per_address.iter().max_by_key(|(_, n)| **n) else {
+            return false;
+        };
+        let victim = opened
             .by_age
             .iter()
-            .find(|(_, c)| !c.proven.load(Ordering::Relaxed))
+            .find(|(_, c)| c.address == address && idle(c))
             .map(|(&number, c)| (number, Arc::clone(c)));
-        match oldest {
+        match victim {
             Some((number, connection)) => {
                 // Listed no more, so that the next shed picks another one.
                 opened.by_age.remove(&number);
@@ -141,11 +160,12 @@ impl Drop for Listed {
 pub struct ThisConnection(pub Option<Arc<Connection>>);
 
 impl ThisConnection {
-    /// Marks the connection as proven (see [`Connection::proven`]).
-    pub fn proven(&self) {
-        if let Some(connection) = &self.0 {
-            connection.proven();
-        }
+    /// Keeps the connection from being closed for a newcomer until the returned guard drops:
+    /// taken once a request has shown a credential and got its turn, for the request's work.
+    pub fn busy(&self) -> Option<Busy> {
+        let connection = self.0.as_ref()?;
+        connection.busy.store(true, Ordering::Relaxed);
+        Some(Busy(Arc::clone(connection)))
     }
 }
 
@@ -184,16 +204,34 @@ mod tests {
     }
 
     #[test]
-    fn the_oldest_connection_without_a_credential_is_shed_first() {
+    fn the_oldest_idle_connection_of_the_busiest_address_is_shed() {
         let open = OpenConnections::default();
-        let (first, second, third) = (open.open(), open.open(), open.open());
-        first.connection.proven();
-        assert!(open.shed_oldest_unproven());
-        assert!(!told_to_close(&first.connection), "proven: kept");
-        assert!(told_to_close(&second.connection), "the oldest unproven");
-        assert!(!told_to_close(&third.connection));
-        drop(second);
-        drop(third);
-        assert!(!open.shed_oldest_unproven(), "only a proven one is left");
+        let (honest, flood) = ("10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap());
+        let phone = open.open(honest);
+        let floods: Vec<Listed> = (0..3).map(|_| open.open(flood)).collect();
+        let working = ThisConnection(Some(Arc::clone(&floods[0].connection)));
+        let busy = working.busy();
+        assert!(open.shed_one());
+        assert!(
+            !told_to_close(&phone.connection),
+            "one of the flood's goes first"
+        );
+        assert!(
+            !told_to_close(&floods[0].connection),
+            "a request in work: kept"
+        );
+        assert!(
+            told_to_close(&floods[1].connection),
+            "the flood's oldest idle one"
+        );
+        assert!(!told_to_close(&floods[2].connection));
+        drop(floods);
+        drop(busy);
+        assert!(
+            open.shed_one(),
+            "the phone's, once it is the only idle one left"
+        );
+        assert!(told_to_close(&phone.connection));
+        assert!(!open.shed_one(), "nothing left to close");
     }
 }

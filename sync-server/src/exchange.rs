@@ -3,12 +3,12 @@
 //! with acknowledgements and what the device lacks, within its byte budget, from one
 //! consistent read of the database.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use automerge::{ActorId, ChangeHash};
 use chrono::{DateTime, Utc};
 use doorstep_core::access::{UnseenEvents, Writer, check_write, out_of_scope};
-use doorstep_core::document::{Incoming, WrittenChange, decode_change};
+use doorstep_core::document::{Incoming, WrittenChange, decode_change, ops_in_change};
 use doorstep_core::ids::is_id;
 use doorstep_core::sync::protocol::{
     self, Ack, AckStatus, DocChanges, MAX_HOUSEHOLD_BYTES, MAX_HOUSEHOLD_OPS, MAX_OPS_PER_CHANGE,
@@ -214,8 +214,14 @@ struct Pushed {
 /// The pushed changes of each household named, households in id order (the order rows are
 /// locked in, so that concurrent pushes never deadlock); a household whose id is not of the
 /// documented shape, or whose changes are not automerge changes, gets the reason instead.
+/// Each change is measured before it is decoded (decoding visits every operation, and a small
+/// change can hold millions): one of more than [`MAX_OPS_PER_CHANGE`] operations, or one past
+/// [`MAX_HOUSEHOLD_OPS`] for the whole request, refuses its household undecoded; a copy of a
+/// change already read is skipped.
 fn by_household(push: &[DocChanges]) -> BTreeMap<&str, Result<Vec<Pushed>, String>> {
     let mut households: BTreeMap<&str, Result<Vec<Pushed>, String>> = BTreeMap::new();
+    let mut seen: HashSet<&[u8]> = HashSet::new();
+    let mut measured: usize = 0;
     for doc in push {
         let entry = households.entry(&doc.household_id).or_insert_with(|| {
             if is_id(&doc.household_id) {
@@ -226,6 +232,25 @@ fn by_household(push: &[DocChanges]) -> BTreeMap<&str, Result<Vec<Pushed>, Strin
         });
         let Ok(list) = entry else { continue };
         for bytes in &doc.changes {
+            if !seen.insert(bytes.as_slice()) {
+                continue;
+            }
+            let ops = match ops_in_change(bytes) {
+                Ok(ops) => usize::try_from(ops).unwrap_or(usize::MAX),
+                Err(_) => {
+                    *entry = Err("这一户的修改无法解码（数据已损坏），已拒收".into());
+                    break;
+                }
+            };
+            if ops > MAX_OPS_PER_CHANGE {
+                *entry = Err(change_too_large());
+                break;
+            }
+            measured = measured.saturating_add(ops);
+            if measured > MAX_HOUSEHOLD_OPS {
+                *entry = Err(push_too_large(MAX_HOUSEHOLD_OPS));
+                break;
+            }
             match decode_change(bytes) {
                 Ok(change) => list.push(Pushed {
                     bytes: bytes.clone(),
@@ -243,6 +268,16 @@ fn by_household(push: &[DocChanges]) -> BTreeMap<&str, Result<Vec<Pushed>, Strin
     households
 }
 
+/// The refusal of a household with a change of more than [`MAX_OPS_PER_CHANGE`] operations.
+fn change_too_large() -> String {
+    format!("单次修改过大（超过 {MAX_OPS_PER_CHANGE} 项操作），已拒收；请分次修改")
+}
+
+/// The refusal of a household past the operations one push may hold.
+fn push_too_large(limit: usize) -> String {
+    format!("本次同步的修改过多（一次最多 {limit} 项操作），本户已拒收；请更新应用后再同步")
+}
+
 /// A household's changes stored, waiting for their journal numbers at the end of the
 /// transaction.
 struct Journaled {
@@ -256,6 +291,8 @@ struct Journaled {
 struct Held {
     journaled: Option<Journaled>,
     household: StoredHousehold,
+    /// Operations of the changes new to the server (counted against the push's limit).
+    ops: usize,
 }
 
 /// Stores the pushed households in one transaction, each checked with the access rules and
@@ -285,12 +322,14 @@ fn store_push(
                     reason: reason.clone(),
                 },
                 Ok(changes) => match conn.savepoint(|conn| {
-                    store_counted(conn, storage, id, changes, session, now, &mut ops_left)
+                    store_counted(conn, storage, id, changes, session, now, ops_left)
                 }) {
                     Ok(Held {
                         journaled: entry,
                         household,
+                        ops,
                     }) => {
+                        ops_left -= ops;
                         journaled.extend(entry);
                         held.push((id.to_string(), household));
                         AckStatus::Stored
@@ -381,7 +420,7 @@ fn store_counted(
     changes: &[Pushed],
     session: &Session,
     now: DateTime<Utc>,
-    ops_left: &mut usize,
+    ops_left: usize,
 ) -> Result<Held, Refusal> {
     let day = now.with_timezone(&shanghai()).date_naive().to_string();
     let new = documents::village_of(conn, household_id)?.is_none();
@@ -401,7 +440,7 @@ fn store_counted(
 
 /// Merges one household's pushed changes into the server's copy, checks the result with the
 /// core's rules, and stores it. The changes the server does not have yet must be the device's
-/// own and of bounded size, within what is left of the request's `ops_left`, and the household
+/// own and of bounded size, within the `ops_left` the push has left, and the household
 /// must stay under its size limits; a household of another village is refused before anything
 /// of it is read.
 fn store_household(
@@ -410,7 +449,7 @@ fn store_household(
     household_id: &str,
     changes: &[Pushed],
     session: &Session,
-    ops_left: &mut usize,
+    ops_left: usize,
 ) -> Result<Held, Refusal> {
     if documents::village_of(conn, household_id)?.is_some_and(|v| !session.scope.contains(&v)) {
         return Err(refuse(out_of_scope().to_string()));
@@ -440,23 +479,15 @@ fn store_household(
             }
         }
     }
-    if new.iter().any(|c| c.ops > MAX_OPS_PER_CHANGE) {
-        return Err(refuse(format!(
-            "单次修改过大（超过 {MAX_OPS_PER_CHANGE} 项操作），已拒收；请分次修改"
-        )));
-    }
     let new_ops: usize = new.iter().map(|c| c.ops).sum();
-    if new_ops > *ops_left {
-        return Err(refuse(format!(
-            "本次同步的修改过多（一次最多 {MAX_PUSH_OPS} 项操作），本户已拒收；请更新应用后再同步"
-        )));
+    if new_ops > ops_left {
+        return Err(refuse(push_too_large(MAX_PUSH_OPS)));
     }
     if stored.doc.op_count() + new_ops > MAX_HOUSEHOLD_OPS {
         return Err(refuse(format!(
             "本户档案的修改记录将超过 {MAX_HOUSEHOLD_OPS} 项操作的上限，已拒收；请联系镇便民服务中心"
         )));
     }
-    *ops_left -= new_ops;
     let added: usize = new.iter().map(|c| c.bytes.len()).sum();
     if stored.size() + added > MAX_HOUSEHOLD_BYTES {
         return Err(refuse(format!(
@@ -504,6 +535,7 @@ fn store_household(
         return Ok(Held {
             journaled: None,
             household: stored,
+            ops: 0,
         });
     }
     let village_id = read.0.household.village_id.clone();
@@ -515,6 +547,7 @@ fn store_household(
             changes: new_changes,
         }),
         household: stored,
+        ops: new_ops,
     })
 }
 

@@ -209,6 +209,7 @@ async fn read_body(
 async fn enroll(
     State(state): State<AppState>,
     ClientAddress(address): ClientAddress,
+    connection: ThisConnection,
     body: Body,
 ) -> Response {
     let limits = Arc::clone(&state.enroll_failures);
@@ -237,6 +238,8 @@ async fn enroll(
             "同时登记的设备过多，请稍后再试",
         );
     };
+    // Once checking, the answer must reach the phone: a used code cannot be tried again.
+    let _busy = connection.busy();
     let device = request.device.clone();
     let storage = Arc::clone(&state.storage);
     let result = tokio::task::spawn_blocking(move || {
@@ -354,10 +357,7 @@ async fn sync(
     let lookup = token.clone();
     let device =
         match tokio::task::spawn_blocking(move || exchange::device_of(&storage, &lookup)).await {
-            Ok(Ok(Some(device))) => {
-                connection.proven();
-                device
-            }
+            Ok(Ok(Some(device))) => device,
             Ok(Ok(None)) => {
                 tracing::warn!("sync with an unknown or revoked token");
                 // A revoked phone that keeps trying is audited with back-off, not on every
@@ -378,6 +378,8 @@ async fn sync(
         audit_refused(&state, token, reason.to_string()).await;
         return text(StatusCode::TOO_MANY_REQUESTS, reason);
     };
+    // The device's one exchange at a time is kept open whatever newcomers arrive.
+    let _busy = connection.busy();
     // Bodies are read, and worked on, a few at a time: memory stays bounded however many
     // devices send at once.
     let Ok(_turn) = state.exchanges.acquire().await else {
@@ -431,7 +433,7 @@ async fn sync(
 /// Serves until SIGTERM or Ctrl-C, then finishes the requests under way and returns. Clients
 /// get [`HEADER_READ_TIMEOUT`] to send a request's headers (also the most a kept-alive
 /// connection stays idle); at most [`MAX_CONNECTIONS`] are served at once (when all are taken,
-/// the oldest that has shown no credential is closed for the next), and at most
+/// one with no request in work is closed for the next: see [`crate::connections`]), and at most
 /// [`crate::limits::MAX_CONNECTIONS_PER_ADDRESS`] from one address (the trusted front
 /// excepted).
 pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()> {
@@ -486,9 +488,9 @@ pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()
         let permit = match Arc::clone(&connections).try_acquire_owned() {
             Ok(permit) => permit,
             Err(_) => {
-                // Every slot is taken: the oldest connection without a credential makes room
-                // (or, when all have one, the newcomer waits for a slot).
-                open.shed_oldest_unproven();
+                // Every slot is taken: a connection with no request in work makes room (or,
+                // when every one has, the newcomer waits for a slot).
+                open.shed_one();
                 let permit = tokio::select! {
                     permit = Arc::clone(&connections).acquire_owned() => permit,
                     _ = &mut shutdown => break,
@@ -498,7 +500,7 @@ pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()
             }
         };
         let state = state.clone();
-        let listed = open.open();
+        let listed = open.open(peer.ip());
         let this = ThisConnection(Some(Arc::clone(&listed.connection)));
         let service = app.clone().map_request(
             move |mut request: axum::extract::Request<hyper::body::Incoming>| {

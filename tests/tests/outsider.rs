@@ -283,6 +283,38 @@ fn slow_enrollments_from_many_addresses_hold_nothing() {
 }
 
 #[test]
+fn an_enrolled_device_holding_idle_connections_keeps_nobody_out() {
+    let t = two_villages();
+    let honest = honest_phone(&t);
+    let agent = t.user(Role::Agent, VILLAGE);
+    let insider = enroll_device(&t, &agent.id, &random_device());
+    // From 33 addresses, as many connections as each may open, each a request with the
+    // device's token (answered 400 at once), then kept open for the next one.
+    let head = format!(
+        "POST /v1/sync HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\n\
+         Content-Length: 0\r\n\r\n",
+        insider.token
+    );
+    let held: Vec<TcpStream> = (2..=34)
+        .flat_map(|n| {
+            connections_from(
+                &t,
+                &format!("127.0.0.{n}"),
+                MAX_CONNECTIONS_PER_ADDRESS,
+                head.as_bytes(),
+            )
+        })
+        .collect();
+    assert!(held.len() > MAX_CONNECTIONS);
+    std::thread::sleep(Duration::from_secs(1));
+    // Idle between requests, they make room: the server answers and the honest phone syncs.
+    let client = Client::new(&t.server.url);
+    assert!(client.healthy(), "the server answers meanwhile");
+    still_syncing(&t, &honest);
+    drop(held);
+}
+
+#[test]
 fn sync_requests_cost_nothing_before_their_device_is_known() {
     let t = two_villages();
     let honest = honest_phone(&t);

@@ -2,6 +2,7 @@
 //! events) and visits. Entities live in maps keyed by generated ids; a job's events are an
 //! append-only list. Every edit is one automerge change, validated before it is written.
 
+mod change_ops;
 mod conflicts;
 mod fields;
 mod jobs;
@@ -14,6 +15,7 @@ use automerge::transaction::Transactable;
 use automerge::{ActorId, AutoCommit, Change, ChangeHash, ObjId, ObjType, ROOT, ReadDoc};
 use chrono::{DateTime, NaiveDate, Utc};
 
+pub use change_ops::{Unreadable, ops_in_change};
 pub use conflicts::{ConflictValue, EntityKind, FieldConflict};
 pub use origins::Origin;
 pub use read::{DeviceAuthor, HouseholdData};

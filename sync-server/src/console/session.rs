@@ -13,7 +13,7 @@ use maud::html;
 use serde::Deserialize;
 
 use super::layout::{self, Page};
-use crate::connections::ThisConnection;
+use crate::connections::{Busy, ThisConnection};
 use crate::http::{AppState, ClientAddress, blocking};
 use crate::limits::wait_text;
 use crate::storage::{AccountError, ConsoleSession};
@@ -31,6 +31,8 @@ pub struct Staff {
     /// The session.
     pub session: ConsoleSession,
     token: String,
+    /// Keeps the request's connection open whatever newcomers arrive, until it is answered.
+    _busy: Option<Busy>,
 }
 
 fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -82,10 +84,15 @@ impl FromRequestParts<AppState> for Staff {
         .await
         {
             Ok(Some(session)) => {
-                if let Some(connection) = parts.extensions.get::<ThisConnection>() {
-                    connection.proven();
-                }
-                Ok(Staff { session, token })
+                let busy = parts
+                    .extensions
+                    .get::<ThisConnection>()
+                    .and_then(ThisConnection::busy);
+                Ok(Staff {
+                    session,
+                    token,
+                    _busy: busy,
+                })
             }
             Ok(None) => Err(Redirect::to(LOGIN_PATH).into_response()),
             Err(err) => Err(layout::fault(&err)),
@@ -232,7 +239,7 @@ pub async fn logout(
         return refused;
     }
     let storage = state.storage.clone();
-    let Staff { session, token } = staff;
+    let Staff { session, token, .. } = staff;
     if let Err(err) = blocking(move || {
         storage
             .sign_out(&token, &session, Utc::now())
