@@ -237,8 +237,8 @@ fn by_household(push: &[DocChanges]) -> BTreeMap<&str, Result<Vec<Pushed>, Strin
             }
             let ops = match ops_in_change(bytes) {
                 Ok(ops) => usize::try_from(ops).unwrap_or(usize::MAX),
-                Err(_) => {
-                    *entry = Err("这一户的修改无法解码（数据已损坏），已拒收".into());
+                Err(err) => {
+                    *entry = Err(err.to_string());
                     break;
                 }
             };

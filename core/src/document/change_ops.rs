@@ -11,6 +11,8 @@
 
 use std::io::Read;
 
+use crate::error::{Result, invalid_changes};
+
 /// The first bytes of every automerge chunk.
 const MAGIC: [u8; 4] = [0x85, 0x6f, 0x4a, 0x83];
 /// Chunk types: a change, and a deflated change.
@@ -25,10 +27,18 @@ const MAX_INFLATED: u64 = 16 << 20;
 
 /// Why a change could not be measured (it is then not a change automerge would read either).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Unreadable;
+struct Unreadable;
 
-/// The number of operations `bytes` (one encoded change) holds.
-pub fn ops_in_change(bytes: &[u8]) -> Result<u64, Unreadable> {
+/// What reading a change gives here.
+type Measured<T> = std::result::Result<T, Unreadable>;
+
+/// The number of operations `bytes` (one encoded change) holds; bytes that are not a change
+/// are refused as automerge would refuse them.
+pub fn ops_in_change(bytes: &[u8]) -> Result<u64> {
+    measure(bytes).map_err(|Unreadable| invalid_changes("无法解码", "不是 automerge 变更的格式"))
+}
+
+fn measure(bytes: &[u8]) -> Measured<u64> {
     let mut input = Input(bytes);
     if input.take(4)? != MAGIC {
         return Err(Unreadable);
@@ -45,7 +55,7 @@ pub fn ops_in_change(bytes: &[u8]) -> Result<u64, Unreadable> {
 }
 
 /// The operations of a change chunk's body: the length of its action column.
-fn ops_in_body(body: &[u8]) -> Result<u64, Unreadable> {
+fn ops_in_body(body: &[u8]) -> Measured<u64> {
     let mut input = Input(body);
     let dependencies = input.uleb()?;
     input.take(
@@ -83,7 +93,7 @@ fn ops_in_body(body: &[u8]) -> Result<u64, Unreadable> {
 
 /// The rows of a run-length encoded column of unsigned integers: runs of one repeated value
 /// (a positive count), of literal values (a negative count), or of nulls (zero, then a count).
-fn rows_in_integer_column(data: &[u8]) -> Result<u64, Unreadable> {
+fn rows_in_integer_column(data: &[u8]) -> Measured<u64> {
     let mut input = Input(data);
     let mut rows: u64 = 0;
     while !input.0.is_empty() {
@@ -106,7 +116,7 @@ fn rows_in_integer_column(data: &[u8]) -> Result<u64, Unreadable> {
 }
 
 /// Inflates raw deflate data, refusing more than [`MAX_INFLATED`] bytes.
-fn inflate(data: &[u8]) -> Result<Vec<u8>, Unreadable> {
+fn inflate(data: &[u8]) -> Measured<Vec<u8>> {
     let mut out = Vec::new();
     flate2::read::DeflateDecoder::new(data)
         .take(MAX_INFLATED + 1)
@@ -122,7 +132,7 @@ fn inflate(data: &[u8]) -> Result<Vec<u8>, Unreadable> {
 struct Input<'a>(&'a [u8]);
 
 impl<'a> Input<'a> {
-    fn take(&mut self, n: usize) -> Result<&'a [u8], Unreadable> {
+    fn take(&mut self, n: usize) -> Measured<&'a [u8]> {
         if n > self.0.len() {
             return Err(Unreadable);
         }
@@ -132,12 +142,12 @@ impl<'a> Input<'a> {
     }
 
     /// A length-prefixed run of bytes.
-    fn bytes(&mut self) -> Result<&'a [u8], Unreadable> {
+    fn bytes(&mut self) -> Measured<&'a [u8]> {
         let n = usize::try_from(self.uleb()?).map_err(|_| Unreadable)?;
         self.take(n)
     }
 
-    fn uleb(&mut self) -> Result<u64, Unreadable> {
+    fn uleb(&mut self) -> Measured<u64> {
         let mut value: u64 = 0;
         for shift in (0..64).step_by(7) {
             let byte = self.take(1)?[0];
@@ -151,7 +161,7 @@ impl<'a> Input<'a> {
         Err(Unreadable)
     }
 
-    fn sleb(&mut self) -> Result<i64, Unreadable> {
+    fn sleb(&mut self) -> Measured<i64> {
         let mut value: i64 = 0;
         let mut shift = 0;
         loop {
@@ -203,7 +213,7 @@ mod tests {
             doc.commit();
             let bytes = last_change(&mut doc);
             let change = automerge::Change::from_bytes(bytes.clone()).unwrap();
-            prop_assert_eq!(ops_in_change(&bytes), Ok(change.len() as u64));
+            prop_assert_eq!(ops_in_change(&bytes).ok(), Some(change.len() as u64));
         }
     }
 
@@ -218,7 +228,7 @@ mod tests {
         let bytes = last_change(&mut doc);
         assert!(bytes.len() < 1_000, "{} bytes", bytes.len());
         let started = Instant::now();
-        assert_eq!(ops_in_change(&bytes), Ok(20_000));
+        assert_eq!(ops_in_change(&bytes).ok(), Some(20_000));
         let measured = started.elapsed();
         let started = Instant::now();
         let decoded = automerge::Change::from_bytes(bytes).unwrap();
@@ -239,9 +249,10 @@ mod tests {
         for cut in 0..bytes.len() {
             let _ = ops_in_change(&bytes[..cut]);
         }
-        assert_eq!(ops_in_change(b"not a change"), Err(Unreadable));
+        let refused = ops_in_change(b"not a change").unwrap_err().to_string();
+        assert!(refused.contains("变更无法解析"), "{refused}");
         let mut wrong = bytes.clone();
         wrong[8] = 0; // a document chunk, not a change
-        assert_eq!(ops_in_change(&wrong), Err(Unreadable));
+        assert!(ops_in_change(&wrong).is_err());
     }
 }

@@ -15,7 +15,7 @@ use automerge::transaction::Transactable;
 use automerge::{ActorId, AutoCommit, Change, ChangeHash, ObjId, ObjType, ROOT, ReadDoc};
 use chrono::{DateTime, NaiveDate, Utc};
 
-pub use change_ops::{Unreadable, ops_in_change};
+pub use change_ops::ops_in_change;
 pub use conflicts::{ConflictValue, EntityKind, FieldConflict};
 pub use origins::Origin;
 pub use read::{DeviceAuthor, HouseholdData};
