@@ -4,13 +4,16 @@
 # on the JVM with JNA against the real library and a real sync server on 127.0.0.1.
 #
 # With --bench, runs the bindings benchmark (android/shared/src/bench) against the release
-# library and server instead of the tests.
+# library and server instead of the tests. With --compile, only builds and compiles (the
+# Compose UI tests, scripts/compose-test.sh, run over these classes).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/workspace.sh
 
 bench=false
+compile_only=false
 [ "${1:-}" = "--bench" ] && bench=true
+[ "${1:-}" = "--compile" ] && compile_only=true
 
 KOTLIN_HOME="$(scripts/install-kotlin.sh)"
 scripts/bindings.sh
@@ -50,6 +53,8 @@ else
   echo "$inputs" >"$classes/.doorstep-inputs"
   echo "compiled in $((SECONDS - start)) s" >&2
 fi
+
+$compile_only && exit 0
 
 run=(java -Djna.library.path="$target/$profile"
   -Ddoorstep.server="$target/$profile/doorstep-sync-server"
