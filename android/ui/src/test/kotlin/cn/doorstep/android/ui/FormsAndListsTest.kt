@@ -4,6 +4,7 @@ import androidx.compose.ui.test.ExperimentalTestApi
 import androidx.compose.ui.test.hasClickAction
 import androidx.compose.ui.test.hasSetTextAction
 import androidx.compose.ui.test.hasText
+import androidx.compose.ui.test.onAllNodesWithText
 import androidx.compose.ui.test.onNodeWithContentDescription
 import androidx.compose.ui.test.onNodeWithText
 import androidx.compose.ui.test.performClick
@@ -16,6 +17,7 @@ import cn.doorstep.core.JobState
 import cn.doorstep.core.JobStepKind
 import cn.doorstep.core.NewJob
 import cn.doorstep.core.Urgency
+import cn.doorstep.core.VisitOutcome
 import cn.doorstep.ffi.serviceCatalogue
 import kotlin.test.assertEquals
 import kotlin.test.assertTrue
@@ -47,7 +49,10 @@ class FormsAndListsTest {
         field("姓名").performTextInput("王秀英")
         field("身份证号").performTextInput("110101199003071234")
         onNodeWithText("保存").performClick()
-        waitForText("身份证号码无效", substring = true)
+        // Under the field as it is typed, and under the form once the save is refused.
+        waitUntil("the refusal under the field and the form", 30_000) {
+            onAllNodesWithText("身份证号码无效", substring = true).fetchSemanticsNodes().size == 2
+        }
         screenshot("07-member-form-refused")
         field("身份证号").performTextClearance()
         onNodeWithText("保存").performClick()
@@ -78,6 +83,19 @@ class FormsAndListsTest {
         scrollTo("轮椅申领")
         screenshot("03-household-new")
         assertEquals(listOf("轮椅申领"), app.phone.store.household(householdId).ledger.map { it.title })
+
+        // A visit, recorded where the phone is.
+        scrollTo("记录走访").performClick()
+        waitForText("走访结果")
+        field("走访事由").performTextInput("登记后首次走访")
+        onNodeWithText(VisitOutcome.MET.label()).performClick()
+        field("走访情况").performTextInput("老人腿脚不便，需要轮椅")
+        screenshot("14-visit")
+        scrollTo("保存").performClick()
+        waitForText("走访记录（1）")
+        val visit = app.phone.store.household(householdId).visits.single()
+        assertEquals("登记后首次走访", visit.purpose)
+        assertEquals(VisitOutcome.MET, visit.outcome)
     }
 
     @Test
@@ -117,11 +135,13 @@ class FormsAndListsTest {
 
         waitForText("本月统计")
         onNodeWithText("本月统计").performClick()
-        waitUntil("the figures", 30_000) {
-            // The holder is made when the screen is first composed.
-            val holder = runCatching { app.navigator.current.holder<FiguresHolder> { error("not yet") } }.getOrNull()
-            holder?.screen?.value?.state?.value?.figures != null
-        }
+        // The holder is made when the screen is first composed; the figures are the core's.
+        fun figures() = runCatching { app.navigator.current.holder<FiguresHolder> { error("not yet") } }
+            .getOrNull()?.screen?.value?.state?.value?.figures
+        waitUntil("the figures", 30_000) { figures() != null }
+        val f = figures()!!
+        waitForText("${f.completedOnTime} / ${f.jobsCompleted}", substring = true)
+        waitForText("${f.visitsDone} 次")
         screenshot("12-figures")
         onNodeWithContentDescription("返回").performClick()
 

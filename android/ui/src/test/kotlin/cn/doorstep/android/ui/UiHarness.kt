@@ -112,7 +112,14 @@ fun uiTest(
                             DoorstepTheme { DoorstepApp(app.navigator) }
                         }
                     }
-                    block(app)
+                    try {
+                        block(app)
+                    } catch (e: Throwable) {
+                        // What the screen showed when the test failed, named after the test.
+                        val test = Thread.currentThread().stackTrace.firstOrNull { it.className.endsWith("Test") }
+                        runCatching { screenshot("failed-${test?.methodName ?: "test"}", now = true) }
+                        throw e
+                    }
                 }
             } finally {
                 app.navigator.close()
