@@ -10,6 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/workspace.sh
+. scripts/kotlinc-cache.sh
 
 SUDO=""
 [ "$(id -u)" -ne 0 ] && SUDO="sudo"
@@ -56,24 +57,9 @@ deps="$(find "$jars" -name '*.jar' | sort | tr '\n' ':')/usr/share/java/jna.jar:
 # compiler that Gradle embeds.
 plugin="$lib/compose-compiler-plugin.jar"
 sources=(android/ui/src/main/kotlin android/ui/src/test/kotlin)
-inputs="$(
-  {
-    echo "$KOTLIN_HOME $deps"
-    cat "$shared/.doorstep-inputs"
-    find "${sources[@]}" -type f -print0 | sort -z | xargs -0 sha256sum
-  } | sha256sum | cut -d' ' -f1
-)"
-if [ -f "$classes/.doorstep-inputs" ] && [ "$(cat "$classes/.doorstep-inputs")" = "$inputs" ]; then
-  echo "== kotlinc: ui sources unchanged, classes in $classes reused" >&2
-else
-  echo "== kotlinc (Compose plugin): ${sources[*]}" >&2
-  rm -rf "$classes"
-  start=$SECONDS
-  "$KOTLIN_HOME/bin/kotlinc-jvm" -nowarn -jvm-target 17 -Xplugin="$plugin" \
-    -classpath "$shared:$deps" -d "$classes" "${sources[@]}"
-  echo "$inputs" >"$classes/.doorstep-inputs"
-  echo "compiled in $((SECONDS - start)) s" >&2
-fi
+inputs="$(input_hash "$KOTLIN_HOME $deps $(cat "$shared/.doorstep-inputs")" "${sources[@]}")"
+kotlinc_cached "$classes" "$inputs" "(Compose plugin) ${sources[*]}" \
+  "$KOTLIN_HOME/bin/kotlinc-jvm" -nowarn -jvm-target 17 -Xplugin="$plugin" -classpath "$shared:$deps" "${sources[@]}"
 
 shots="$target/screenshots/android"
 mkdir -p "$shots"

@@ -9,6 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/workspace.sh
+. scripts/kotlinc-cache.sh
 
 bench=false
 compile_only=false
@@ -33,26 +34,9 @@ deps="/usr/share/java/jna.jar:$lib/kotlinx-coroutines-core-jvm.jar:/usr/share/ja
 # The benchmark is compiled on every run so that it keeps up with the code it measures.
 sources=(android/shared/src/main/kotlin android/shared/src/test/kotlin android/shared/src/bench/kotlin)
 
-# kotlinc takes minutes; its classes are kept in the target folder with a hash of everything
-# they were compiled from (the compiler, the classpath, the generated bindings, the sources),
-# and compiled again only when that changes.
-inputs="$(
-  {
-    echo "$KOTLIN_HOME $deps"
-    find "$target/bindings/kotlin" "${sources[@]}" -type f -print0 | sort -z | xargs -0 sha256sum
-  } | sha256sum | cut -d' ' -f1
-)"
-if [ -f "$classes/.doorstep-inputs" ] && [ "$(cat "$classes/.doorstep-inputs")" = "$inputs" ]; then
-  echo "== kotlinc: bindings and sources unchanged, classes in $classes reused" >&2
-else
-  echo "== kotlinc: bindings, ${sources[*]}" >&2
-  rm -rf "$classes"
-  start=$SECONDS
-  "$KOTLIN_HOME/bin/kotlinc-jvm" -nowarn -jvm-target 17 -classpath "$deps" -d "$classes" \
-    "$target/bindings/kotlin" "${sources[@]}"
-  echo "$inputs" >"$classes/.doorstep-inputs"
-  echo "compiled in $((SECONDS - start)) s" >&2
-fi
+inputs="$(input_hash "$KOTLIN_HOME $deps" "$target/bindings/kotlin" "${sources[@]}")"
+kotlinc_cached "$classes" "$inputs" "bindings, ${sources[*]}" \
+  "$KOTLIN_HOME/bin/kotlinc-jvm" -nowarn -jvm-target 17 -classpath "$deps" "$target/bindings/kotlin" "${sources[@]}"
 
 $compile_only && exit 0
 

@@ -72,9 +72,12 @@ fun HandUpScreen(model: HandUpViewModel, onBack: () -> Unit) {
             // Group names may repeat across villages: the key is the position.
             state.groups.forEachIndexed { index, group ->
                 item(key = "group-$index") {
-                    Row(verticalAlignment = Alignment.CenterVertically) {
-                        SectionTitle("${group.groupName}（${group.jobs.size}）", Modifier.weight(1f))
-                        TextButton(onClick = { model.selectGroup(group.groupName) }) { Text("全选本组") }
+                    // On one baseline: centred, the button stood higher than the title (screenshot).
+                    Row {
+                        SectionTitle("${group.groupName}（${group.jobs.size}）", Modifier.weight(1f).alignByBaseline())
+                        TextButton(onClick = { model.selectGroup(group.groupName) }, modifier = Modifier.alignByBaseline()) {
+                            Text("全选本组")
+                        }
                     }
                 }
                 items(group.jobs, key = { "job-${it.jobId}" }) { job ->

@@ -13,6 +13,7 @@ import androidx.compose.ui.test.hasText
 import androidx.compose.ui.test.onAllNodesWithText
 import androidx.compose.ui.test.onRoot
 import androidx.compose.ui.test.performScrollToNode
+import androidx.compose.ui.test.printToString
 import androidx.compose.ui.test.runSkikoComposeUiTest
 import androidx.compose.ui.unit.Density
 import cn.doorstep.app.DoorstepRepository
@@ -99,6 +100,20 @@ fun uiTest(
     unhurried: Boolean = false,
     prepare: UiApp.() -> Unit = {},
     block: suspend ComposeUiTest.(UiApp) -> Unit,
+) = uiTestNamed(testName(), start, user, unhurried, prepare, block)
+
+/** The calling test method's name (the first frame of a class whose name ends in "Test"). */
+private fun testName(): String =
+    Thread.currentThread().stackTrace.firstOrNull { it.className.endsWith("Test") }?.methodName ?: "test"
+
+@OptIn(ExperimentalTestApi::class)
+private fun uiTestNamed(
+    test: String,
+    start: Route,
+    user: String?,
+    unhurried: Boolean,
+    prepare: UiApp.() -> Unit,
+    block: suspend ComposeUiTest.(UiApp) -> Unit,
 ) =
     TestServer().use { server ->
         TestPhone().use { phone ->
@@ -115,9 +130,10 @@ fun uiTest(
                     try {
                         block(app)
                     } catch (e: Throwable) {
-                        // What the screen showed when the test failed, named after the test.
-                        val test = Thread.currentThread().stackTrace.firstOrNull { it.className.endsWith("Test") }
-                        runCatching { screenshot("failed-${test?.methodName ?: "test"}", now = true) }
+                        // What the screen showed when the test failed: a screenshot named after
+                        // the test, and its semantics tree in the log.
+                        runCatching { screenshot("failed-$test", now = true) }.onFailure { it.printStackTrace() }
+                        runCatching { System.err.println(onRoot().printToString()) }
                         throw e
                     }
                 }
