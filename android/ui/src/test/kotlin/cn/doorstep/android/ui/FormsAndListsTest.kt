@@ -131,6 +131,16 @@ class FormsAndListsTest {
         val deliveries = runBlocking { app.repo.deliveries() }
         waitForText(if (deliveries.isEmpty()) "没有等待送达的办件。" else deliveries.first().itemName)
         screenshot("11-deliveries")
+
+        // The result signed out at the hub (待送达) is signed for at the door by the member.
+        val parcel = deliveries.indexOfFirst { it.state == JobState.PARCEL_SIGNED_OUT }
+        assertTrue(parcel >= 0, "the demo village has a result to deliver")
+        val job = deliveries[parcel]
+        onAllNodesWithText("已签收")[parcel].performClick()
+        waitForText("${job.itemName}：已签收")
+        screenshot("11-deliveries-signed-for")
+        onNodeWithText("确定").performClick()
+        waitUntil("the job delivered", 30_000) { app.phone.store.job(job.jobId).progress.state == JobState.DELIVERED }
         onNodeWithContentDescription("返回").performClick()
 
         waitForText("本月统计")

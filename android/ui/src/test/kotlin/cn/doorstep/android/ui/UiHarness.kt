@@ -1,6 +1,8 @@
 package cn.doorstep.android.ui
 
 import androidx.compose.runtime.CompositionLocalProvider
+import androidx.compose.runtime.remember
+import androidx.compose.runtime.rememberCoroutineScope
 import androidx.compose.ui.geometry.Size
 import androidx.compose.ui.graphics.toAwtImage
 import androidx.compose.ui.test.ComposeUiTest
@@ -10,6 +12,7 @@ import androidx.compose.ui.test.captureToImage
 import androidx.compose.ui.test.hasScrollAction
 import androidx.compose.ui.test.hasSetTextAction
 import androidx.compose.ui.test.hasText
+import androidx.compose.ui.test.isRoot
 import androidx.compose.ui.test.onAllNodesWithText
 import androidx.compose.ui.test.onRoot
 import androidx.compose.ui.test.performScrollToNode
@@ -27,10 +30,11 @@ import cn.doorstep.ffi.DoorstepStoreInterface
 import cn.doorstep.ffi.SyncCancel
 import cn.doorstep.ffi.SyncListener
 import cn.doorstep.ffi.SyncServer
+import java.awt.image.BufferedImage
 import java.io.File
 import java.util.concurrent.atomic.AtomicInteger
 import javax.imageio.ImageIO
-import kotlinx.coroutines.Dispatchers
+import kotlin.coroutines.CoroutineContext
 import kotlinx.coroutines.runBlocking
 
 /** The phone the screens run on in the tests: a fixed place, and counts of what was asked. */
@@ -52,13 +56,19 @@ private const val DENSITY = 2f
 
 /**
  * The app's screens over a real phone store and a real sync server on 127.0.0.1, started at
- * [start], drawn at phone size; the holders work on [Dispatchers.Default] as they would on the
- * phone's background threads.
+ * [start], drawn at phone size.
  */
-class UiApp(val server: TestServer, val phone: TestPhone, start: Route, unhurried: Boolean) {
+class UiApp(val server: TestServer, val phone: TestPhone, private val start: Route, unhurried: Boolean) {
     val platform = TestPlatform()
     val repo = DoorstepRepository(if (unhurried) UnhurriedSync(phone.store) else phone.store, SyncServer(server.url))
-    val navigator = Navigator(start, Dispatchers.Default)
+    /** The app's navigator, made with the screen (see [uiTest]). */
+    lateinit var navigator: Navigator
+
+    /** Whether the navigator was made. */
+    val isStarted: Boolean get() = this::navigator.isInitialized
+
+    /** Makes the navigator: its holders work in [context], the UI's, as on the phone. */
+    fun startNavigator(context: CoroutineContext): Navigator = Navigator(start, context).also { navigator = it }
 
     /** Enrolls the phone as [user] and syncs, without the screens. */
     fun enrolAndSync(user: String) = runBlocking {
@@ -124,7 +134,12 @@ private fun uiTestNamed(
                 runSkikoComposeUiTest(size = Size(360 * DENSITY, 800 * DENSITY), density = Density(DENSITY)) {
                     setContent {
                         CompositionLocalProvider(LocalDoorstep provides DoorstepEnvironment(app.repo, app.platform)) {
-                            DoorstepTheme { DoorstepApp(app.navigator) }
+                            // The holders work on the UI's dispatcher (as in the app, where they
+                            // work in the view model's scope, on the main thread) and call the
+                            // store on the IO threads.
+                            val scope = rememberCoroutineScope()
+                            val navigator = remember { app.startNavigator(scope.coroutineContext) }
+                            DoorstepTheme { DoorstepApp(navigator) }
                         }
                     }
                     try {
@@ -138,7 +153,7 @@ private fun uiTestNamed(
                     }
                 }
             } finally {
-                app.navigator.close()
+                if (app.isStarted) app.navigator.close()
             }
         }
     }
@@ -152,7 +167,17 @@ private val shotDir: File? = System.getProperty("doorstep.screenshots")?.let { F
 @OptIn(ExperimentalTestApi::class)
 fun ComposeUiTest.screenshot(name: String, now: Boolean = false) {
     if (!now) waitForIdle()
-    val image = onRoot().captureToImage().toAwtImage()
+    // The screen and, over it, each dialog or menu open (each is a root of its own).
+    val roots = onAllNodes(isRoot())
+    val layers = roots.fetchSemanticsNodes().mapIndexed { i, node ->
+        node.boundsInWindow to roots[i].captureToImage().toAwtImage()
+    }
+    val screen = layers.first().second
+    val image = BufferedImage(screen.width, screen.height, BufferedImage.TYPE_INT_ARGB)
+    image.createGraphics().apply {
+        layers.forEach { (bounds, layer) -> drawImage(layer, bounds.left.toInt(), bounds.top.toInt(), null) }
+        dispose()
+    }
     val dir = shotDir ?: return
     dir.mkdirs()
     ImageIO.write(image, "png", File(dir, "$name.png"))
