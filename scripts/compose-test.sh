@@ -62,6 +62,8 @@ kotlinc_cached "$classes" "$inputs" "(Compose plugin) ${sources[*]}" \
   "$KOTLIN_HOME/bin/kotlinc-jvm" -nowarn -jvm-target 17 -Xplugin="$plugin" -classpath "$shared:$deps" "${sources[@]}"
 
 shots="$target/screenshots/android"
+# Only this run's screenshots (a failing test leaves failed-TEST.png).
+rm -rf "$shots"
 mkdir -p "$shots"
 tests=$(cd android/ui/src/test/kotlin && find . -name '*Test.kt' | sed 's|^\./||; s|\.kt$||; s|/|.|g' | sort)
 echo "== JUnit (Compose UI): $(echo "$tests" | wc -l) test classes, screenshots in $shots" >&2
