@@ -1,4 +1,5 @@
-// Doorstep (家门口办) Android build: the app shell (:app) and its plain-JVM logic (:shared).
+// Doorstep (家门口办) Android build: the app shell (:app), its Compose screens (:ui, which use only
+// Compose APIs published for Android and the desktop JVM alike) and its plain-JVM logic (:shared).
 pluginManagement {
     repositories {
         google {
@@ -22,4 +23,4 @@ dependencyResolutionManagement {
 }
 
 rootProject.name = "doorstep-android"
-include(":app", ":shared")
+include(":app", ":ui", ":shared")

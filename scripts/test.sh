@@ -189,13 +189,18 @@ second_chain() {
   step kotlin scripts/kotlin-test.sh > /dev/null || rc=$?
   echo "$rc" > "$logs/kotlin.rc"
   rc=0
+  # The Compose screens, over the classes the Kotlin step compiled (its own step: JUnitCore's
+  # summary line is counted once per log).
+  step compose scripts/compose-test.sh > /dev/null || rc=$?
+  echo "$rc" > "$logs/compose.rc"
+  rc=0
   step swift scripts/swift-test.sh > /dev/null || rc=$?
   echo "$rc" > "$logs/swift.rc"
   # The steps' times, for the table at the end (this chain runs in a subshell).
   paste -d ' ' <(printf '%s\n' "${step_names[@]}") <(printf '%s\n' "${step_times[@]}") |
-    tail -n 3 > "$logs/second-chain.times"
+    tail -n 4 > "$logs/second-chain.times"
 }
-echo "== test-postgres, kotlin, swift: beside test-sqlite (their output follows when they end)"
+echo "== test-postgres, kotlin, compose, swift: beside test-sqlite (their output follows when they end)"
 second_chain &
 chain=$!
 
@@ -205,7 +210,7 @@ count cargo "$logs/test-sqlite.log" "$rc"
 [ "$rc" -eq 0 ] || status=1
 
 wait "$chain" || true
-for name in test-postgres kotlin swift; do
+for name in test-postgres kotlin compose swift; do
   echo "== $name (ran beside test-sqlite)"
   cat "$logs/$name.log" 2>/dev/null || true
 done
@@ -218,6 +223,9 @@ count cargo "$logs/test-postgres.log" "$rc"
 [ "$rc" -eq 0 ] || status=1
 rc="$(cat "$logs/kotlin.rc" 2>/dev/null || echo 1)"
 count junit "$logs/kotlin.log" "$rc"
+[ "$rc" -eq 0 ] || status=1
+rc="$(cat "$logs/compose.rc" 2>/dev/null || echo 1)"
+count junit "$logs/compose.log" "$rc"
 [ "$rc" -eq 0 ] || status=1
 rc="$(cat "$logs/swift.rc" 2>/dev/null || echo 1)"
 count swift "$logs/swift.log" "$rc"

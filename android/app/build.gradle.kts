@@ -1,7 +1,7 @@
 import org.jetbrains.kotlin.gradle.dsl.JvmTarget
 
-// The Android app shell of Doorstep (家门口办): Compose screens over the :shared logic, the
-// Rust library (src/main/jniLibs, built by cargo-ndk) loaded through JNA, and background sync
+// The Android app shell of Doorstep (家门口办): the activity around the Compose screens of :ui
+// (over the :shared logic), the Rust library (src/main/jniLibs, built by cargo-ndk) loaded through JNA, and background sync
 // with WorkManager. No Google Play Services.
 plugins {
     alias(libs.plugins.android.application)
@@ -85,6 +85,7 @@ tasks.matching { it.name.startsWith("merge") && it.name.endsWith("JniLibFolders"
 }
 
 dependencies {
+    implementation(project(":ui"))
     implementation(project(":shared"))
     // JNA with its native dispatch libraries for Android; the uniffi bindings call through it.
     implementation("net.java.dev.jna:jna:${libs.versions.jna.get()}@aar")
@@ -92,14 +93,12 @@ dependencies {
     implementation(libs.kotlinx.coroutines.android)
     implementation(libs.androidx.core.ktx)
     implementation(libs.androidx.activity.compose)
-    implementation(libs.androidx.lifecycle.viewmodel.compose)
+    implementation(libs.androidx.lifecycle.viewmodel.ktx)
     implementation(libs.androidx.lifecycle.runtime.compose)
-    implementation(libs.androidx.navigation.compose)
     implementation(libs.androidx.work.runtime.ktx)
 
     implementation(platform(libs.compose.bom))
     implementation(libs.compose.ui)
     implementation(libs.compose.foundation)
     implementation(libs.compose.material3)
-    implementation(libs.compose.material.icons.core)
 }

@@ -169,13 +169,20 @@ class DoorstepRepository(
     /** What the background sync should do now, by the core's retry policy. */
     suspend fun nextSync(connected: Boolean): SyncDecision = onStore { store.nextSync(connected) }
 
+    // The two network calls are async in Rust, but the bindings poll their futures on the
+    // caller's thread, so what runs between awaits, the progress listener among it, ran on the
+    // main thread (the store's work itself is on tokio's blocking threads). A listener that
+    // takes its time held the UI (the Compose UI tests' slowed sync showed no progress until
+    // the end). So these too run on the IO dispatcher.
+
     /** Enrolls the phone with a one-time code from hub staff and signs the user in. */
-    suspend fun enroll(code: String, deviceName: String): User = store.enroll(server, code.trim(), deviceName)
+    suspend fun enroll(code: String, deviceName: String): User =
+        withContext(io) { store.enroll(server, code.trim(), deviceName) }
 
     /** Syncs with the server, reporting progress to `listener`; `cancel` stops it. */
     suspend fun sync(listener: SyncListener?, cancel: SyncCancel): SyncReport =
         try {
-            store.sync(server, listener, cancel)
+            withContext(io) { store.sync(server, listener, cancel) }
         } finally {
             finishedSyncs.update { it + 1 }
         }

@@ -22,13 +22,13 @@ import androidx.compose.material3.Scaffold
 import androidx.compose.material3.Text
 import androidx.compose.material3.TextButton
 import androidx.compose.runtime.Composable
+import androidx.compose.runtime.collectAsState
 import androidx.compose.runtime.getValue
 import androidx.compose.ui.Alignment
 import androidx.compose.ui.Modifier
 import androidx.compose.ui.text.font.FontWeight
 import androidx.compose.ui.unit.dp
-import androidx.lifecycle.compose.collectAsStateWithLifecycle
-import androidx.lifecycle.viewmodel.compose.viewModel
+import cn.doorstep.app.HandUpViewModel
 import cn.doorstep.core.JobSummary
 
 /**
@@ -36,10 +36,8 @@ import cn.doorstep.core.JobSummary
  * group; tick them (or a whole group), say who carries them, hand them up at once.
  */
 @Composable
-fun HandUpScreen(onBack: () -> Unit) {
-    val vm: HandUpScreenViewModel = viewModel(factory = ScreenViewModels.Factory)
-    val model = vm.screen
-    val state by model.state.collectAsStateWithLifecycle()
+fun HandUpScreen(model: HandUpViewModel, onBack: () -> Unit) {
+    val state by model.state.collectAsState()
 
     Scaffold(
         topBar = {
@@ -74,9 +72,12 @@ fun HandUpScreen(onBack: () -> Unit) {
             // Group names may repeat across villages: the key is the position.
             state.groups.forEachIndexed { index, group ->
                 item(key = "group-$index") {
-                    Row(verticalAlignment = Alignment.CenterVertically) {
-                        SectionTitle("${group.groupName}（${group.jobs.size}）", Modifier.weight(1f))
-                        TextButton(onClick = { model.selectGroup(group.groupName) }) { Text("全选本组") }
+                    // On one baseline: centred, the button stood higher than the title (screenshot).
+                    Row {
+                        SectionTitle("${group.groupName}（${group.jobs.size}）", Modifier.weight(1f).alignByBaseline())
+                        TextButton(onClick = { model.selectGroup(group.groupName) }, modifier = Modifier.alignByBaseline()) {
+                            Text("全选本组")
+                        }
                     }
                 }
                 items(group.jobs, key = { "job-${it.jobId}" }) { job ->

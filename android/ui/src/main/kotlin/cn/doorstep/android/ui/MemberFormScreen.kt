@@ -22,6 +22,7 @@ import androidx.compose.material3.Text
 import androidx.compose.material3.TextButton
 import androidx.compose.runtime.Composable
 import androidx.compose.runtime.LaunchedEffect
+import androidx.compose.runtime.collectAsState
 import androidx.compose.runtime.getValue
 import androidx.compose.runtime.mutableStateOf
 import androidx.compose.runtime.remember
@@ -29,8 +30,7 @@ import androidx.compose.runtime.setValue
 import androidx.compose.ui.Modifier
 import androidx.compose.ui.text.input.KeyboardType
 import androidx.compose.ui.unit.dp
-import androidx.lifecycle.compose.collectAsStateWithLifecycle
-import androidx.lifecycle.viewmodel.compose.viewModel
+import cn.doorstep.app.MemberFormViewModel
 import cn.doorstep.core.MemberStatus
 
 /**
@@ -38,10 +38,8 @@ import cn.doorstep.core.MemberStatus
  * status (已迁出, 已故…) after a confirmation. [onSaved] is called after each save.
  */
 @Composable
-fun MemberFormScreen(editing: Boolean, onBack: () -> Unit, onSaved: () -> Unit) {
-    val vm: MemberFormScreenViewModel = viewModel(factory = ScreenViewModels.Factory)
-    val model = vm.screen
-    val state by model.state.collectAsStateWithLifecycle()
+fun MemberFormScreen(model: MemberFormViewModel, editing: Boolean, onBack: () -> Unit, onSaved: () -> Unit) {
+    val state by model.state.collectAsState()
     var confirming by remember { mutableStateOf<MemberStatus?>(null) }
 
     LaunchedEffect(state.savedMemberId) {

@@ -14,21 +14,19 @@ import androidx.compose.material3.OutlinedButton
 import androidx.compose.material3.Scaffold
 import androidx.compose.material3.Text
 import androidx.compose.runtime.Composable
+import androidx.compose.runtime.collectAsState
 import androidx.compose.runtime.getValue
 import androidx.compose.ui.Modifier
 import androidx.compose.ui.unit.dp
-import androidx.lifecycle.compose.collectAsStateWithLifecycle
-import androidx.lifecycle.viewmodel.compose.viewModel
+import cn.doorstep.app.SyncViewModel
 
 /**
  * Sync on request: a progress bar while it runs (with a stop button), then where the phone
  * stands and the last error; a phone the server no longer knows can enroll again.
  */
 @Composable
-fun SyncScreen(onBack: () -> Unit, onEnrollAgain: () -> Unit) {
-    val vm: SyncScreenViewModel = viewModel(factory = ScreenViewModels.Factory)
-    val model = vm.screen
-    val state by model.state.collectAsStateWithLifecycle()
+fun SyncScreen(model: SyncViewModel, onBack: () -> Unit, onEnrollAgain: () -> Unit) {
+    val state by model.state.collectAsState()
 
     Scaffold(topBar = { DoorstepTopBar("同步", onBack) }) { padding ->
         Column(

@@ -18,21 +18,27 @@ import androidx.compose.material3.Text
 import androidx.compose.material3.TextButton
 import androidx.compose.runtime.Composable
 import androidx.compose.runtime.LaunchedEffect
+import androidx.compose.runtime.collectAsState
 import androidx.compose.runtime.getValue
 import androidx.compose.ui.Modifier
 import androidx.compose.ui.unit.dp
-import androidx.lifecycle.compose.collectAsStateWithLifecycle
-import androidx.lifecycle.viewmodel.compose.viewModel
+import cn.doorstep.app.DoorstepRepository
 import cn.doorstep.app.FiguresState
 import cn.doorstep.app.FiguresViewModel
+import cn.doorstep.app.userMessage
 import cn.doorstep.core.Figures
+import kotlinx.coroutines.CancellationException
+import kotlinx.coroutines.CoroutineScope
+import kotlinx.coroutines.flow.MutableStateFlow
+import kotlinx.coroutines.flow.StateFlow
+import kotlinx.coroutines.flow.asStateFlow
+import kotlinx.coroutines.launch
 
 /** This month's figures for the user's village, counted by the core as the hub's console counts them. */
 @Composable
-fun FiguresScreen(onBack: () -> Unit) {
-    val vm: FiguresScreenViewModel = viewModel(factory = ScreenViewModels.Factory)
-    val model by vm.screen.collectAsStateWithLifecycle()
-    val problem by vm.error.collectAsStateWithLifecycle()
+fun FiguresScreen(holder: FiguresHolder, onBack: () -> Unit) {
+    val model by holder.screen.collectAsState()
+    val problem by holder.error.collectAsState()
 
     Scaffold(
         topBar = {
@@ -58,7 +64,7 @@ fun FiguresScreen(onBack: () -> Unit) {
 
 @Composable
 private fun FiguresContent(model: FiguresViewModel) {
-    val state: FiguresState by model.state.collectAsStateWithLifecycle()
+    val state: FiguresState by model.state.collectAsState()
     val changed = rememberDataChanged()
 
     // On arrival and after every background sync.
@@ -114,3 +120,35 @@ private fun Figure(label: String, value: String) {
 
 /** A rate as a percentage, or a dash when there was nothing to count. */
 private fun percent(rate: Double?): String = rate?.let { "%.0f%%".format(it * 100) } ?: "—"
+
+/**
+ * Makes the figures screen's [FiguresViewModel] once the signed-in user's village is read (the
+ * holder needs it up front), in [scope].
+ */
+class FiguresHolder(repo: DoorstepRepository, scope: CoroutineScope) {
+    private val holder = MutableStateFlow<FiguresViewModel?>(null)
+    private val problem = MutableStateFlow<String?>(null)
+
+    /** The screen's state holder, null until the user's village is known. */
+    val screen: StateFlow<FiguresViewModel?> = holder.asStateFlow()
+
+    /** Why there is no state holder (no user or village, or the store failed). */
+    val error: StateFlow<String?> = problem.asStateFlow()
+
+    init {
+        scope.launch {
+            try {
+                val village = repo.currentUser()?.regionIds?.firstOrNull()
+                if (village == null) {
+                    problem.value = "本机还没有登记所在的村，请先同步"
+                } else {
+                    holder.value = FiguresViewModel(repo, scope, village)
+                }
+            } catch (e: CancellationException) {
+                throw e
+            } catch (e: Exception) {
+                problem.value = e.userMessage()
+            }
+        }
+    }
+}

@@ -21,6 +21,7 @@ import androidx.compose.material3.Text
 import androidx.compose.material3.TextButton
 import androidx.compose.runtime.Composable
 import androidx.compose.runtime.LaunchedEffect
+import androidx.compose.runtime.collectAsState
 import androidx.compose.runtime.getValue
 import androidx.compose.runtime.mutableStateOf
 import androidx.compose.runtime.saveable.rememberSaveable
@@ -28,8 +29,6 @@ import androidx.compose.runtime.setValue
 import androidx.compose.ui.Modifier
 import androidx.compose.ui.text.font.FontWeight
 import androidx.compose.ui.unit.dp
-import androidx.lifecycle.compose.collectAsStateWithLifecycle
-import androidx.lifecycle.viewmodel.compose.viewModel
 import cn.doorstep.app.CatalogueState
 import cn.doorstep.app.CatalogueViewModel
 import cn.doorstep.core.ServiceItem
@@ -40,10 +39,8 @@ import cn.doorstep.core.ServiceItem
  * the new job's id.
  */
 @Composable
-fun CatalogueScreen(onBack: () -> Unit, onOpened: (jobId: String) -> Unit) {
-    val vm: CatalogueScreenViewModel = viewModel(factory = ScreenViewModels.Factory)
-    val model = vm.screen
-    val state by model.state.collectAsStateWithLifecycle()
+fun CatalogueScreen(model: CatalogueViewModel, onBack: () -> Unit, onOpened: (jobId: String) -> Unit) {
+    val state by model.state.collectAsState()
     // The text typed, shown at once; the holder's query follows when its search returns.
     var query by rememberSaveable { mutableStateOf("") }
 

@@ -17,15 +17,13 @@ import androidx.compose.material3.MaterialTheme
 import androidx.compose.material3.Text
 import androidx.compose.material3.TopAppBar
 import androidx.compose.runtime.Composable
+import androidx.compose.runtime.collectAsState
 import androidx.compose.runtime.getValue
 import androidx.compose.runtime.remember
 import androidx.compose.ui.Modifier
 import androidx.compose.ui.draw.clip
-import androidx.compose.ui.platform.LocalContext
 import androidx.compose.ui.text.font.FontWeight
 import androidx.compose.ui.unit.dp
-import androidx.lifecycle.compose.collectAsStateWithLifecycle
-import cn.doorstep.android.DoorstepApplication
 import cn.doorstep.core.Urgency
 import java.time.LocalDate
 
@@ -89,14 +87,13 @@ fun UrgencyDot(urgency: Urgency, modifier: Modifier = Modifier) {
  */
 @Composable
 fun rememberDataChanged(): Int {
-    val app = LocalContext.current.applicationContext as DoorstepApplication
-    val changed by app.repository.syncsEnded.collectAsStateWithLifecycle()
+    val changed by LocalDoorstep.current.repository.syncsEnded.collectAsState()
     return changed
 }
 
 /** Today's date in the town, as the core counts it (`repo.today()`), read once per screen. */
 @Composable
 fun rememberToday(): LocalDate {
-    val app = LocalContext.current.applicationContext as DoorstepApplication
-    return remember { app.repository.today() }
+    val repository = LocalDoorstep.current.repository
+    return remember { repository.today() }
 }

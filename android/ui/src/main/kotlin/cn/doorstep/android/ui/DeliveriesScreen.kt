@@ -23,6 +23,7 @@ import androidx.compose.material3.Text
 import androidx.compose.material3.TextButton
 import androidx.compose.runtime.Composable
 import androidx.compose.runtime.LaunchedEffect
+import androidx.compose.runtime.collectAsState
 import androidx.compose.runtime.getValue
 import androidx.compose.runtime.mutableStateOf
 import androidx.compose.runtime.remember
@@ -31,8 +32,7 @@ import androidx.compose.ui.Alignment
 import androidx.compose.ui.Modifier
 import androidx.compose.ui.text.font.FontWeight
 import androidx.compose.ui.unit.dp
-import androidx.lifecycle.compose.collectAsStateWithLifecycle
-import androidx.lifecycle.viewmodel.compose.viewModel
+import cn.doorstep.app.DeliveriesViewModel
 import cn.doorstep.core.JobSummary
 import java.time.LocalDate
 
@@ -41,10 +41,8 @@ import java.time.LocalDate
  * tap a job for its other steps (评价, 销号).
  */
 @Composable
-fun DeliveriesScreen(onBack: () -> Unit, onOpenJob: (jobId: String) -> Unit) {
-    val vm: DeliveriesScreenViewModel = viewModel(factory = ScreenViewModels.Factory)
-    val model = vm.screen
-    val state by model.state.collectAsStateWithLifecycle()
+fun DeliveriesScreen(model: DeliveriesViewModel, onBack: () -> Unit, onOpenJob: (jobId: String) -> Unit) {
+    val state by model.state.collectAsState()
     val changed = rememberDataChanged()
     var signing by remember { mutableStateOf<JobSummary?>(null) }
     var postponing by remember { mutableStateOf<JobSummary?>(null) }

@@ -18,22 +18,20 @@ import androidx.compose.material3.Scaffold
 import androidx.compose.material3.Text
 import androidx.compose.runtime.Composable
 import androidx.compose.runtime.LaunchedEffect
+import androidx.compose.runtime.collectAsState
 import androidx.compose.runtime.getValue
 import androidx.compose.ui.Modifier
 import androidx.compose.ui.text.input.KeyboardType
 import androidx.compose.ui.unit.dp
-import androidx.lifecycle.compose.collectAsStateWithLifecycle
-import androidx.lifecycle.viewmodel.compose.viewModel
+import cn.doorstep.app.HouseholdFormViewModel
 
 /**
  * Registers a household (village, 组, address, phone) or, when [editing], changes one (the
  * village stays). [onSaved] gets the household's id once it is saved.
  */
 @Composable
-fun HouseholdFormScreen(editing: Boolean, onBack: () -> Unit, onSaved: (householdId: String) -> Unit) {
-    val vm: HouseholdFormScreenViewModel = viewModel(factory = ScreenViewModels.Factory)
-    val model = vm.screen
-    val state by model.state.collectAsStateWithLifecycle()
+fun HouseholdFormScreen(model: HouseholdFormViewModel, editing: Boolean, onBack: () -> Unit, onSaved: (householdId: String) -> Unit) {
+    val state by model.state.collectAsState()
 
     LaunchedEffect(state.savedHouseholdId) {
         state.savedHouseholdId?.let(onSaved)

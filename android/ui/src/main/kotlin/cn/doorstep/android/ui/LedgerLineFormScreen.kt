@@ -21,12 +21,11 @@ import androidx.compose.material3.Text
 import androidx.compose.material3.TextButton
 import androidx.compose.runtime.Composable
 import androidx.compose.runtime.LaunchedEffect
+import androidx.compose.runtime.collectAsState
 import androidx.compose.runtime.getValue
 import androidx.compose.ui.Modifier
 import androidx.compose.ui.text.input.KeyboardType
 import androidx.compose.ui.unit.dp
-import androidx.lifecycle.compose.collectAsStateWithLifecycle
-import androidx.lifecycle.viewmodel.compose.viewModel
 import cn.doorstep.app.LedgerLineFormViewModel
 import cn.doorstep.core.Schedule
 import cn.doorstep.core.ScheduleKind
@@ -36,10 +35,8 @@ import cn.doorstep.core.ScheduleKind
  * household's ledger; [onSaved] once it is saved.
  */
 @Composable
-fun LedgerLineFormScreen(onBack: () -> Unit, onSaved: () -> Unit) {
-    val vm: LedgerLineFormScreenViewModel = viewModel(factory = ScreenViewModels.Factory)
-    val model = vm.screen
-    val state by model.state.collectAsStateWithLifecycle()
+fun LedgerLineFormScreen(model: LedgerLineFormViewModel, onBack: () -> Unit, onSaved: () -> Unit) {
+    val state by model.state.collectAsState()
     val form = state.form
 
     LaunchedEffect(state.savedLineId) {

@@ -20,6 +20,7 @@ import androidx.compose.material3.OutlinedTextField
 import androidx.compose.material3.Scaffold
 import androidx.compose.material3.Text
 import androidx.compose.runtime.Composable
+import androidx.compose.runtime.collectAsState
 import androidx.compose.runtime.getValue
 import androidx.compose.runtime.mutableStateOf
 import androidx.compose.runtime.remember
@@ -27,18 +28,15 @@ import androidx.compose.runtime.setValue
 import androidx.compose.ui.Modifier
 import androidx.compose.ui.text.font.FontWeight
 import androidx.compose.ui.unit.dp
-import androidx.lifecycle.compose.collectAsStateWithLifecycle
-import androidx.lifecycle.viewmodel.compose.viewModel
+import cn.doorstep.app.FindPeopleViewModel
 
 /**
  * Finding people: by Chinese name, identity-number tail or phone tail, or the village's
  * roster by special-group tag; tapping a person opens their household.
  */
 @Composable
-fun FindPeopleScreen(onBack: () -> Unit, onOpenHousehold: (String) -> Unit) {
-    val vm: FindPeopleScreenViewModel = viewModel(factory = ScreenViewModels.Factory)
-    val model = vm.screen
-    val state by model.state.collectAsStateWithLifecycle()
+fun FindPeopleScreen(model: FindPeopleViewModel, onBack: () -> Unit, onOpenHousehold: (String) -> Unit) {
+    val state by model.state.collectAsState()
     var typed by remember { mutableStateOf(state.query) }
 
     Scaffold(topBar = { DoorstepTopBar("找人", onBack) }) { padding ->

@@ -2,8 +2,6 @@
 
 package cn.doorstep.android.ui
 
-import androidx.activity.compose.rememberLauncherForActivityResult
-import androidx.activity.result.contract.ActivityResultContracts
 import androidx.compose.foundation.layout.Arrangement
 import androidx.compose.foundation.layout.Column
 import androidx.compose.foundation.layout.ExperimentalLayoutApi
@@ -25,18 +23,13 @@ import androidx.compose.material3.Text
 import androidx.compose.material3.TextButton
 import androidx.compose.runtime.Composable
 import androidx.compose.runtime.LaunchedEffect
+import androidx.compose.runtime.collectAsState
 import androidx.compose.runtime.getValue
-import androidx.compose.runtime.mutableStateOf
-import androidx.compose.runtime.saveable.rememberSaveable
-import androidx.compose.runtime.setValue
 import androidx.compose.ui.Alignment
 import androidx.compose.ui.Modifier
-import androidx.compose.ui.platform.LocalContext
 import androidx.compose.ui.text.font.FontWeight
 import androidx.compose.ui.unit.dp
-import androidx.lifecycle.compose.collectAsStateWithLifecycle
-import androidx.lifecycle.viewmodel.compose.viewModel
-import cn.doorstep.android.PhoneLocation
+import cn.doorstep.app.TodayViewModel
 import cn.doorstep.core.WorkItem
 import cn.doorstep.core.WorkKind
 
@@ -47,6 +40,7 @@ import cn.doorstep.core.WorkKind
  */
 @Composable
 fun TodayScreen(
+    model: TodayViewModel,
     onOpenHousehold: (String) -> Unit,
     onSync: () -> Unit,
     onNewHousehold: () -> Unit,
@@ -55,14 +49,14 @@ fun TodayScreen(
     onFigures: () -> Unit,
     onFindPeople: () -> Unit,
 ) {
-    val vm: TodayScreenViewModel = viewModel(factory = ScreenViewModels.Factory)
-    val model = vm.screen
-    val state by model.state.collectAsStateWithLifecycle()
+    val state by model.state.collectAsState()
     val changed = rememberDataChanged()
 
     // On arrival, on coming back from a household, and after every background sync.
     LaunchedEffect(changed) { model.refresh() }
-    AskForLocationOnce()
+    // Visits and job steps record where they happened, if the agent allows it.
+    val platform = LocalDoorstep.current.platform
+    LaunchedEffect(Unit) { platform.askForLocationOnce() }
 
     Scaffold(
         topBar = {
@@ -123,13 +117,13 @@ private fun WorkItemCard(item: WorkItem, onClick: () -> Unit) {
                     Text(item.urgency.label(), color = urgencyColor(item.urgency))
                 }
                 Text("${item.memberName} · ${item.address}")
-                Row {
-                    Text("${kindLabel(item.kind)} · ${item.status}", modifier = Modifier.weight(1f))
-                    Text(
-                        item.dueText(),
-                        color = if (item.daysOverdue > 0) MaterialTheme.colorScheme.error else MaterialTheme.colorScheme.onSurface,
-                    )
-                }
+                Text("${kindLabel(item.kind)} · ${item.status}")
+                // On a line of its own: beside the kind, "逾期 328 天（应于 2026-01-09）" left the
+                // kind one character wide on a phone (seen in the 360 dp screenshot).
+                Text(
+                    item.dueText(),
+                    color = if (item.daysOverdue > 0) MaterialTheme.colorScheme.error else MaterialTheme.colorScheme.onSurface,
+                )
             }
         }
     }
@@ -139,20 +133,4 @@ private fun kindLabel(kind: WorkKind): String = when (kind) {
     WorkKind.JOB -> "办件"
     WorkKind.REMINDER -> "提醒"
     WorkKind.NEED -> "需求"
-}
-
-/** Asks once per launch for the location permission (visits and job steps record where they happened). */
-@Composable
-private fun AskForLocationOnce() {
-    val context = LocalContext.current
-    var asked by rememberSaveable { mutableStateOf(false) }
-    val launcher = rememberLauncherForActivityResult(ActivityResultContracts.RequestMultiplePermissions()) {
-        // Either answer is fine: without it visits are recorded without a place.
-    }
-    LaunchedEffect(Unit) {
-        if (!asked && !PhoneLocation.allowed(context)) {
-            asked = true
-            launcher.launch(PhoneLocation.permissions)
-        }
-    }
 }

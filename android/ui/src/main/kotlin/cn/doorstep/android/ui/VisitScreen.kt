@@ -19,21 +19,17 @@ import androidx.compose.material3.Scaffold
 import androidx.compose.material3.Text
 import androidx.compose.runtime.Composable
 import androidx.compose.runtime.LaunchedEffect
+import androidx.compose.runtime.collectAsState
 import androidx.compose.runtime.getValue
 import androidx.compose.ui.Modifier
-import androidx.compose.ui.platform.LocalContext
 import androidx.compose.ui.unit.dp
-import androidx.lifecycle.compose.collectAsStateWithLifecycle
-import androidx.lifecycle.viewmodel.compose.viewModel
-import cn.doorstep.android.PhoneLocation
+import cn.doorstep.app.VisitViewModel
 
 /** Records a visit to the household: purpose, outcome, notes. */
 @Composable
-fun VisitScreen(onBack: () -> Unit, onSaved: () -> Unit) {
-    val vm: VisitScreenViewModel = viewModel(factory = ScreenViewModels.Factory)
-    val model = vm.screen
-    val state by model.state.collectAsStateWithLifecycle()
-    val context = LocalContext.current
+fun VisitScreen(model: VisitViewModel, onBack: () -> Unit, onSaved: () -> Unit) {
+    val state by model.state.collectAsState()
+    val platform = LocalDoorstep.current.platform
 
     LaunchedEffect(state.savedVisitId) {
         if (state.savedVisitId != null) onSaved()
@@ -71,7 +67,7 @@ fun VisitScreen(onBack: () -> Unit, onSaved: () -> Unit) {
             )
             ErrorText(state.error)
             Button(
-                onClick = { model.save(PhoneLocation.lastKnown(context)) },
+                onClick = { model.save(platform.lastKnownLocation()) },
                 enabled = !state.saving,
                 modifier = Modifier.fillMaxWidth(),
             ) {

@@ -15,21 +15,19 @@ import androidx.compose.material3.Scaffold
 import androidx.compose.material3.Text
 import androidx.compose.runtime.Composable
 import androidx.compose.runtime.LaunchedEffect
+import androidx.compose.runtime.collectAsState
 import androidx.compose.runtime.getValue
 import androidx.compose.ui.Modifier
 import androidx.compose.ui.text.input.ImeAction
 import androidx.compose.ui.text.input.KeyboardCapitalization
 import androidx.compose.ui.text.input.KeyboardType
 import androidx.compose.ui.unit.dp
-import androidx.lifecycle.compose.collectAsStateWithLifecycle
-import androidx.lifecycle.viewmodel.compose.viewModel
+import cn.doorstep.app.EnrollViewModel
 
 /** Enrolls the phone with the one-time code from the town's service centre. */
 @Composable
-fun EnrollScreen(onEnrolled: () -> Unit) {
-    val vm: EnrollScreenViewModel = viewModel(factory = ScreenViewModels.Factory)
-    val model = vm.screen
-    val state by model.state.collectAsStateWithLifecycle()
+fun EnrollScreen(model: EnrollViewModel, onEnrolled: () -> Unit) {
+    val state by model.state.collectAsState()
 
     LaunchedEffect(state.enrolledAs) {
         if (state.enrolledAs != null) onEnrolled()

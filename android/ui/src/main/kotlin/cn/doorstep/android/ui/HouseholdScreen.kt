@@ -29,6 +29,7 @@ import androidx.compose.material3.Text
 import androidx.compose.material3.TextButton
 import androidx.compose.runtime.Composable
 import androidx.compose.runtime.LaunchedEffect
+import androidx.compose.runtime.collectAsState
 import androidx.compose.runtime.getValue
 import androidx.compose.runtime.mutableStateOf
 import androidx.compose.runtime.remember
@@ -37,9 +38,8 @@ import androidx.compose.ui.Alignment
 import androidx.compose.ui.Modifier
 import androidx.compose.ui.text.font.FontWeight
 import androidx.compose.ui.unit.dp
-import androidx.lifecycle.compose.collectAsStateWithLifecycle
-import androidx.lifecycle.viewmodel.compose.viewModel
 import cn.doorstep.app.HouseholdState
+import cn.doorstep.app.HouseholdViewModel
 import cn.doorstep.core.ConflictValue
 import cn.doorstep.core.EntityKind
 import cn.doorstep.core.FieldConflict
@@ -59,6 +59,7 @@ import java.time.LocalDate
  */
 @Composable
 fun HouseholdScreen(
+    model: HouseholdViewModel,
     onBack: () -> Unit,
     onRecordVisit: (visitId: String?, purpose: String) -> Unit,
     onTakeStep: (jobId: String, step: JobStepKind) -> Unit,
@@ -68,9 +69,7 @@ fun HouseholdScreen(
     onOpenCatalogue: (memberId: String) -> Unit,
     onAddLine: () -> Unit,
 ) {
-    val vm: HouseholdScreenViewModel = viewModel(factory = ScreenViewModels.Factory)
-    val model = vm.screen
-    val state by model.state.collectAsStateWithLifecycle()
+    val state by model.state.collectAsState()
     val changed = rememberDataChanged()
     val today = rememberToday()
 

@@ -23,14 +23,11 @@ import androidx.compose.material3.OutlinedTextField
 import androidx.compose.material3.Scaffold
 import androidx.compose.material3.Text
 import androidx.compose.runtime.Composable
+import androidx.compose.runtime.collectAsState
 import androidx.compose.runtime.getValue
 import androidx.compose.ui.Alignment
 import androidx.compose.ui.Modifier
-import androidx.compose.ui.platform.LocalContext
 import androidx.compose.ui.unit.dp
-import androidx.lifecycle.compose.collectAsStateWithLifecycle
-import androidx.lifecycle.viewmodel.compose.viewModel
-import cn.doorstep.android.PhoneLocation
 import cn.doorstep.app.JobStepState
 import cn.doorstep.app.JobStepViewModel
 import cn.doorstep.core.Rating
@@ -38,11 +35,9 @@ import cn.doorstep.core.StepFieldKind
 
 /** Takes a job's next step: pick the step, fill in what it asks for, confirm. */
 @Composable
-fun JobStepScreen(onBack: () -> Unit) {
-    val vm: JobStepScreenViewModel = viewModel(factory = ScreenViewModels.Factory)
-    val model = vm.screen
-    val state by model.state.collectAsStateWithLifecycle()
-    val context = LocalContext.current
+fun JobStepScreen(model: JobStepViewModel, onBack: () -> Unit) {
+    val state by model.state.collectAsState()
+    val platform = LocalDoorstep.current.platform
 
     Scaffold(topBar = { DoorstepTopBar(state.itemName.ifEmpty { "办件" }, onBack) }) { padding ->
         Column(
@@ -73,7 +68,7 @@ fun JobStepScreen(onBack: () -> Unit) {
                 HorizontalDivider()
                 StepForm(state, model)
                 Button(
-                    onClick = { model.submit(PhoneLocation.lastKnown(context)) },
+                    onClick = { model.submit(platform.lastKnownLocation()) },
                     enabled = !state.working,
                     modifier = Modifier.fillMaxWidth(),
                 ) {
