@@ -39,7 +39,7 @@ class FormsAndListsTest {
         field("住址").performTextInput("三张村三组 18 号")
         screenshot("06-household-form")
         onNodeWithText("保存").performClick()
-        waitUntil("the new household", 30_000) { app.navigator.current.route is Route.Household }
+        waitUntil("the new household", 90_000) { app.navigator.current.route is Route.Household }
         val householdId = (app.navigator.current.route as Route.Household).householdId
         waitForText("家庭成员（0）")
 
@@ -50,7 +50,7 @@ class FormsAndListsTest {
         field("身份证号").performTextInput("110101199003071234")
         onNodeWithText("保存").performClick()
         // Under the field as it is typed, and under the form once the save is refused.
-        waitUntil("the refusal under the field and the form", 30_000) {
+        waitUntil("the refusal under the field and the form", 90_000) {
             onAllNodesWithText("身份证号码无效", substring = true).fetchSemanticsNodes().size == 2
         }
         screenshot("07-member-form-refused")
@@ -65,7 +65,7 @@ class FormsAndListsTest {
         waitForText("手机号", substring = true)
         field("手机号").performTextInput("13800138000")
         onNodeWithText("保存").performClick()
-        waitUntil("the phone number stored", 30_000) {
+        waitUntil("the phone number stored", 90_000) {
             app.phone.store.household(householdId).members.single().phone == "13800138000"
         }
         screenshot("07-member-form-edit")
@@ -115,12 +115,12 @@ class FormsAndListsTest {
         onNodeWithText("转办").performClick()
         val job = waiting.first()
         val row = hasText(job.itemName) and hasText(job.memberName, substring = true)
-        waitUntil("the job to hand up", 30_000) { onAllNodes(row).fetchSemanticsNodes().isNotEmpty() }
+        waitUntil("the job to hand up", 90_000) { onAllNodes(row).fetchSemanticsNodes().isNotEmpty() }
         screenshot("09-hand-up")
         onAllNodes(row)[0].performClick()
         waitForText("转办已勾选的 1 件")
         onNodeWithText("转办已勾选的 1 件").performClick()
-        waitUntil("the job handed up", 30_000) { app.phone.store.job(job.jobId).progress.state == JobState.HANDED_UP }
+        waitUntil("the job handed up", 90_000) { app.phone.store.job(job.jobId).progress.state == JobState.HANDED_UP }
         screenshot("09-hand-up-done")
     }
 
@@ -140,7 +140,7 @@ class FormsAndListsTest {
         waitForText("${job.itemName}：已签收")
         screenshot("11-deliveries-signed-for")
         onNodeWithText("确定").performClick()
-        waitUntil("the job delivered", 30_000) { app.phone.store.job(job.jobId).progress.state == JobState.DELIVERED }
+        waitUntil("the job delivered", 90_000) { app.phone.store.job(job.jobId).progress.state == JobState.DELIVERED }
         onNodeWithContentDescription("返回").performClick()
 
         waitForText("本月统计")
@@ -148,7 +148,7 @@ class FormsAndListsTest {
         // The holder is made when the screen is first composed; the figures are the core's.
         fun figures() = runCatching { app.navigator.current.holder<FiguresHolder> { error("not yet") } }
             .getOrNull()?.screen?.value?.state?.value?.figures
-        waitUntil("the figures", 30_000) { figures() != null }
+        waitUntil("the figures", 90_000) { figures() != null }
         val f = figures()!!
         waitForText("${f.completedOnTime} / ${f.jobsCompleted}", substring = true)
         waitForText("${f.visitsDone} 次")
@@ -162,9 +162,9 @@ class FormsAndListsTest {
         onNodeWithText("找人").performClick()
         field("姓名").performTextInput(member.name)
         val hit = hasText(member.name) and hasClickAction() and !hasSetTextAction()
-        waitUntil("the hit", 30_000) { onAllNodes(hit).fetchSemanticsNodes().isNotEmpty() }
+        waitUntil("the hit", 90_000) { onAllNodes(hit).fetchSemanticsNodes().isNotEmpty() }
         screenshot("13-find-people")
         onAllNodes(hit)[0].performClick()
-        waitUntil("the household", 30_000) { app.navigator.current.route is Route.Household }
+        waitUntil("the household", 90_000) { app.navigator.current.route is Route.Household }
     }
 }

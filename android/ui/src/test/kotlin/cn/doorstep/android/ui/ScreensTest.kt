@@ -37,7 +37,7 @@ class ScreensTest {
         onNode(hasSetTextAction()).performTextInput("ZZZZ-9999")
         onNodeWithText("登记").performClick()
         val enrol = app.navigator.current.holder<EnrollViewModel> { error("the enrol screen has no holder") }
-        waitUntil("the refusal", 30_000) { enrol.state.value.error != null }
+        waitUntil("the refusal", 90_000) { enrol.state.value.error != null }
         val refusal = assertNotNull(enrol.state.value.error)
         waitForText(refusal)
         screenshot("01-enrol-refused")
@@ -46,7 +46,7 @@ class ScreensTest {
         onNode(hasSetTextAction()).performTextClearance()
         onNode(hasSetTextAction()).performTextInput(app.server.issueCode(TestServer.AGENT))
         onNodeWithText("登记").performClick()
-        waitUntil("the sync screen", 30_000) { app.navigator.routes == listOf(Route.Today, Route.Sync(start = true)) }
+        waitUntil("the sync screen", 90_000) { app.navigator.routes == listOf(Route.Today, Route.Sync(start = true)) }
         var progressSeen = false
         waitUntil("the end of the first sync", 60_000) {
             if (!progressSeen && shows("已接收", substring = true)) {
@@ -84,11 +84,11 @@ class ScreensTest {
         val item = serviceCatalogue().first { it.tier == ItemTier.VILLAGE }
         field("搜索事项").performTextInput(item.name)
         val card = hasText(item.name) and hasClickAction() and !hasSetTextAction()
-        waitUntil("the item in the results", 30_000) { onAllNodes(card).fetchSemanticsNodes().isNotEmpty() }
+        waitUntil("the item in the results", 90_000) { onAllNodes(card).fetchSemanticsNodes().isNotEmpty() }
         screenshot("10-catalogue")
         onAllNodes(card)[0].performClick()
         scrollTo("告知并建件").performClick()
-        waitUntil("the job's acceptance form", 30_000) { app.navigator.current.route is Route.Job }
+        waitUntil("the job's acceptance form", 90_000) { app.navigator.current.route is Route.Job }
         val jobId = (app.navigator.current.route as Route.Job).jobId
 
         val accept = JobStepKind.ACCEPT.label()
